@@ -1,0 +1,555 @@
+"""One declaration per Arakoon command: opcode, named typed arguments, result type.
+
+A :class:`Command` builds :class:`Message` objects; a message offers
+``serialize()`` (the request bytes) and ``receive()`` (the coroutine that
+decodes the reply, raising the mapped :class:`~txarakoon.errors.ArakoonError`
+for a non-zero return code). This is the contract of
+``AbstractClient._process``. The in-memory server uses the same declarations
+to decode requests (:meth:`Command.receive_arguments`) and encode replies
+(:func:`encode_success`, :func:`encode_error`).
+
+>>> from txarakoon.consistency import Consistent
+>>> GET(Consistent, b"key").serialize().hex()
+'0800ffb100030000006b6579'
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeVar
+
+from .codec import (
+    BOOL,
+    CONSISTENCY,
+    DEFAULT_MAX_REPLY_LENGTH,
+    FLOAT,
+    INT32,
+    INT64,
+    STRING,
+    UINT32,
+    UNIT,
+    Array,
+    Option,
+    Product,
+    Receiver,
+    RequestList,
+    ResponseList,
+    String,
+    Type,
+    decode,
+)
+from .consistency import Consistency
+from .errors import ArakoonError, NoMagic, ProtocolViolation, error_for_code
+from .sequence import SEQUENCE_PAYLOAD
+
+__all__ = [
+    "COMMANDS",
+    "COMMANDS_BY_OPCODE",
+    "MAGIC",
+    "MAX_VALUE_SIZE",
+    "PROTOCOL_VERSION",
+    "Argument",
+    "Command",
+    "Int64",
+    "Message",
+    "encode_error",
+    "encode_success",
+    "prologue",
+    "receive_response",
+]
+
+T = TypeVar("T")
+
+#: The magic of every command word and of the prologue.
+MAGIC: Final = 0xB1FF0000
+#: The protocol version sent in the prologue.
+PROTOCOL_VERSION: Final = 1
+#: Arakoon refuses a value of this many bytes or more in set, confirm,
+#: test_and_set and replace (``max_value_size``, PROTOCOL.md §6.3). The client
+#: refuses it before sending, since the server would close the connection.
+MAX_VALUE_SIZE: Final = 8 * 1024 * 1024
+
+_WORD = struct.Struct("<I")
+
+
+def prologue(cluster_id: bytes | str) -> bytes:
+    """The bytes a client sends first on every connection (PROTOCOL.md §1.2)."""
+    return (
+        UINT32.encode(MAGIC)
+        + UINT32.encode(PROTOCOL_VERSION)
+        + STRING.encode(STRING.check(cluster_id))
+    )
+
+
+# ---------------------------------------------------------------------------
+# Argument and result types that only commands need.
+
+KEY: Final = STRING
+OPTIONAL_KEY: Final = Option(STRING)
+VALUE: Final = String("value", max_length=MAX_VALUE_SIZE - 1)
+OPTIONAL_VALUE: Final = Option(VALUE)
+KEYS: Final = RequestList(STRING)
+
+
+class _PositiveInt32(Type[int]):
+    """An int32 the client requires to be at least 1 (tlogs to keep). The server
+    side decodes any int32, since it answers bad values itself."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return "int32"
+
+    def check(self, value: Any) -> int:
+        number = INT32.check(value)
+        if number < 1:
+            raise ValueError(f"{self.what} must be at least 1, not {number}")
+        return number
+
+    def encode(self, value: int) -> bytes:
+        return INT32.encode(value)
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
+        return INT32.receive(limit)
+
+
+class Int64(int):
+    """An ``int`` that a statistics payload carries as int64 (type 2) rather than
+    int32, so that it encodes back to the same bytes."""
+
+    __slots__ = ()
+
+
+Statistics = dict[str, Any]
+
+_STAT_INT, _STAT_INT64, _STAT_FLOAT, _STAT_STRING, _STAT_LIST = 1, 2, 3, 4, 5
+
+
+def _receive_named_field(limit: int) -> Receiver[tuple[str, Any]]:
+    kind = yield from INT32.receive(limit)
+    raw_name = yield from STRING.receive(limit)
+    name = raw_name.decode("utf-8", errors="backslashreplace")
+    value: Any
+    if kind == _STAT_INT:
+        value = yield from INT32.receive(limit)
+    elif kind == _STAT_INT64:
+        value = Int64((yield from INT64.receive(limit)))
+    elif kind == _STAT_FLOAT:
+        value = yield from FLOAT.receive(limit)
+    elif kind == _STAT_STRING:
+        value = yield from STRING.receive(limit)
+    elif kind == _STAT_LIST:
+        count = yield from INT32.receive(limit)
+        if not 0 <= count <= limit:
+            raise ProtocolViolation(f"statistics list of {count} fields")
+        value = {}
+        for _ in range(count):
+            key, item = yield from _receive_named_field(limit)
+            value[key] = item
+    else:
+        raise ProtocolViolation(f"unknown statistics field type {kind}")
+    return name, value
+
+
+def _encode_named_field(name: str, value: Any) -> bytes:
+    header = STRING.encode(name.encode("utf-8"))
+    if isinstance(value, dict):
+        body = b"".join(_encode_named_field(key, item) for key, item in value.items())
+        return INT32.encode(_STAT_LIST) + header + INT32.encode(len(value)) + body
+    if isinstance(value, Int64) or (
+        isinstance(value, int) and not INT32.low <= value <= INT32.high
+    ):
+        return INT32.encode(_STAT_INT64) + header + INT64.encode(value)
+    if isinstance(value, int):
+        return INT32.encode(_STAT_INT) + header + INT32.encode(value)
+    if isinstance(value, float):
+        return INT32.encode(_STAT_FLOAT) + header + FLOAT.encode(value)
+    if isinstance(value, bytes):
+        return INT32.encode(_STAT_STRING) + header + STRING.encode(value)
+    raise TypeError(f"cannot encode statistics field {name!r} of type {type(value).__name__}")
+
+
+_STATISTICS_ROOT: Final = "arakoon_stats"
+
+
+class _Statistics(Type[Statistics]):
+    """A string wrapping one named-field tree (PROTOCOL.md §8.1), decoded as a
+    nested dict: ints, floats, bytes, dicts. Field names are ``str``."""
+
+    def __repr__(self) -> str:
+        return "statistics"
+
+    def check(self, value: Any) -> Statistics:
+        if not isinstance(value, dict):
+            raise TypeError(f"statistics must be a dict, not {type(value).__name__}")
+        return value
+
+    def encode(self, value: Statistics) -> bytes:
+        return STRING.encode(_encode_named_field(_STATISTICS_ROOT, value))
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Statistics]:
+        payload = yield from STRING.receive(limit)
+        _, root = decode(_receive_named_field(limit), payload)
+        if not isinstance(root, dict):
+            raise ProtocolViolation("statistics root is not a list of fields")
+        return root
+
+
+STATISTICS: Final = _Statistics()
+
+Version = tuple[int, int, int, bytes]
+VERSION: Final = Product(INT32, INT32, INT32, STRING)
+
+
+class CollapseStream(Type[list[int]]):
+    """The streamed reply of ``collapse_tlogs`` (§8.6) after its leading return
+    code: ``i32 N``, then N frames, each ``rc 0 + i64`` (an opaque progress
+    value) or ``rc ≠ 0 + message`` (the collapse failed; the stream ends)."""
+
+    def __repr__(self) -> str:
+        return "collapse stream"
+
+    def check(self, value: Any) -> list[int]:
+        return [INT64.check(item) for item in value]
+
+    def encode(self, value: list[int]) -> bytes:
+        frame = UINT32.encode(0)
+        return INT32.encode(len(value)) + b"".join(frame + INT64.encode(v) for v in value)
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[list[int]]:
+        return self.receive_with_progress(limit, None)
+
+    def receive_with_progress(
+        self, limit: int, progress: Callable[[int], object] | None
+    ) -> Receiver[list[int]]:
+        count = yield from INT32.receive(limit)
+        if not 0 <= count <= limit:
+            raise ProtocolViolation(f"collapse stream announces {count} frames")
+        values = []
+        for _ in range(count):
+            code = yield from UINT32.receive(limit)
+            if code != 0:
+                yield from _raise_error(code, limit)
+            value = yield from INT64.receive(limit)
+            values.append(value)
+            if progress is not None:
+                progress(value)
+        return values
+
+
+COLLAPSE_STREAM: Final = CollapseStream()
+
+
+# ---------------------------------------------------------------------------
+# Replies.
+
+
+def _raise_error(code: int, limit: int) -> Receiver[None]:
+    if code == NoMagic.CODE:
+        raise NoMagic()
+    message = yield from STRING.receive(limit)
+    raise error_for_code(code, message)
+
+
+def receive_response(result: Type[T], limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
+    """Decode one reply: a return code, then ``result`` or an error message."""
+    code = _WORD.unpack((yield 4))[0]
+    if code != 0:
+        yield from _raise_error(code, limit)
+    value = yield from result.receive(limit)
+    return value
+
+
+def encode_success(result: Type[T], value: T) -> bytes:
+    """The reply bytes for a successful command (server side)."""
+    return b"\x00\x00\x00\x00" + result.encode(value)
+
+
+def encode_error(error: ArakoonError) -> bytes:
+    """The reply bytes for an error (server side); NoMagic has no message."""
+    if isinstance(error, NoMagic):
+        return UINT32.encode(error.code)
+    return UINT32.encode(error.code) + STRING.encode(error.message)
+
+
+# ---------------------------------------------------------------------------
+# Commands.
+
+
+class Argument:
+    """A named, typed argument of a command, in wire order."""
+
+    __slots__ = ("name", "type")
+
+    def __init__(self, name: str, type: Type[Any]) -> None:
+        self.name = name
+        self.type = type
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.type!r}"
+
+
+class Command(Generic[T]):
+    """The declaration of one command. Call it with argument values to get a
+    :class:`Message` (the values are checked, and ``str`` keys encoded)."""
+
+    def __init__(
+        self, name: str, opcode: int, arguments: tuple[Argument, ...], result: Type[T]
+    ) -> None:
+        self.name = name
+        self.opcode = opcode
+        self.arguments = arguments
+        self.result = result
+        self.word = _WORD.pack(MAGIC | opcode)
+        self.argument_names = tuple(argument.name for argument in arguments)
+
+    def __repr__(self) -> str:
+        return f"<Command {self.name} 0x{self.opcode:02x}>"
+
+    def __call__(self, *values: Any) -> Message[T]:
+        if len(values) != len(self.arguments):
+            raise TypeError(
+                f"{self.name} takes {len(self.arguments)} arguments "
+                f"({', '.join(self.argument_names)}), not {len(values)}"
+            )
+        checked = []
+        for argument, value in zip(self.arguments, values, strict=True):
+            try:
+                checked.append(argument.type.check(value))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{self.name}: {argument.name}: {error}") from None
+        return Message(self, tuple(checked))
+
+    @property
+    def takes_consistency(self) -> bool:
+        """Whether the first argument is a consistency (a read that may go to a slave)."""
+        return bool(self.arguments) and self.arguments[0].type is CONSISTENCY
+
+    def receive_arguments(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[tuple[Any, ...]]:
+        """Decode the arguments that follow the command word (server side)."""
+        values = []
+        for argument in self.arguments:
+            values.append((yield from argument.type.receive(limit)))
+        return tuple(values)
+
+
+class Message(Generic[T]):
+    """A request ready to send: a command and its checked argument values."""
+
+    __slots__ = ("arguments", "command")
+
+    def __init__(self, command: Command[T], arguments: tuple[Any, ...]) -> None:
+        self.command = command
+        self.arguments = arguments
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(self.command.argument_names, self.arguments, strict=True)
+        )
+        return f"{self.command.name}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self.command is other.command and self.arguments == other.arguments
+
+    def __hash__(self) -> int:
+        return hash((self.command.name, repr(self.arguments)))
+
+    @property
+    def consistency(self) -> Consistency | None:
+        """The read consistency of this request, or ``None`` if it takes none."""
+        if self.command.takes_consistency:
+            value: Consistency = self.arguments[0]
+            return value
+        return None
+
+    def serialize(self) -> bytes:
+        """The request bytes: command word, then the arguments in wire order."""
+        return self.command.word + b"".join(
+            argument.type.encode(value)
+            for argument, value in zip(self.command.arguments, self.arguments, strict=True)
+        )
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
+        """The coroutine decoding this request's reply."""
+        return receive_response(self.command.result, limit)
+
+
+class CollapseMessage(Message[Any]):
+    """``collapse_tlogs``: reports each progress value to ``progress`` as it
+    arrives, and returns how many progress frames the server sent."""
+
+    __slots__ = ("progress",)
+
+    def __init__(
+        self,
+        command: Command[list[int]],
+        arguments: tuple[Any, ...],
+        progress: Callable[[int], object] | None = None,
+    ) -> None:
+        super().__init__(command, arguments)
+        self.progress = progress
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
+        code = _WORD.unpack((yield 4))[0]
+        if code != 0:
+            yield from _raise_error(code, limit)
+        values = yield from COLLAPSE_STREAM.receive_with_progress(limit, self.progress)
+        return len(values)
+
+
+def _arg(name: str, type_: Type[Any]) -> Argument:
+    return Argument(name, type_)
+
+
+_CONSISTENCY = _arg("consistency", CONSISTENCY)
+_KEY = _arg("key", KEY)
+_RANGE_ARGUMENTS = (
+    _CONSISTENCY,
+    _arg("begin_key", OPTIONAL_KEY),
+    _arg("begin_inclusive", BOOL),
+    _arg("end_key", OPTIONAL_KEY),
+    _arg("end_inclusive", BOOL),
+    _arg("max_elements", INT32),
+)
+_ENTRIES = ResponseList(Product(STRING, STRING))
+
+HELLO: Final = Command(
+    "hello", 0x01, (_arg("client_id", STRING), _arg("cluster_id", STRING)), STRING
+)
+WHO_MASTER: Final = Command("who_master", 0x02, (), Option(STRING))
+EXISTS: Final = Command("exists", 0x07, (_CONSISTENCY, _KEY), BOOL)
+GET: Final = Command("get", 0x08, (_CONSISTENCY, _KEY), STRING)
+SET: Final = Command("set", 0x09, (_KEY, _arg("value", VALUE)), UNIT)
+DELETE: Final = Command("delete", 0x0A, (_KEY,), UNIT)
+RANGE: Final = Command("range", 0x0B, _RANGE_ARGUMENTS, ResponseList(STRING))
+PREFIX_KEYS: Final = Command(
+    "prefix_keys",
+    0x0C,
+    (_CONSISTENCY, _arg("prefix", KEY), _arg("max_elements", INT32)),
+    ResponseList(STRING),
+)
+TEST_AND_SET: Final = Command(
+    "test_and_set",
+    0x0D,
+    (_KEY, _arg("test_value", OPTIONAL_KEY), _arg("set_value", OPTIONAL_VALUE)),
+    Option(STRING),
+)
+RANGE_ENTRIES: Final = Command("range_entries", 0x0F, _RANGE_ARGUMENTS, _ENTRIES)
+SEQUENCE: Final = Command("sequence", 0x10, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT)
+MULTI_GET: Final = Command(
+    "multi_get", 0x11, (_CONSISTENCY, _arg("keys", KEYS)), ResponseList(STRING)
+)
+EXPECT_PROGRESS_POSSIBLE: Final = Command("expect_progress_possible", 0x12, (), BOOL)
+STATISTICS_COMMAND: Final = Command("statistics", 0x13, (), STATISTICS)
+COLLAPSE_TLOGS: Final = Command(
+    "collapse_tlogs", 0x14, (_arg("count", _PositiveInt32("count")),), COLLAPSE_STREAM
+)
+USER_FUNCTION: Final = Command(
+    "user_function",
+    0x15,
+    (_arg("function", STRING), _arg("argument", Option(STRING))),
+    Option(STRING),
+)
+ASSERT: Final = Command("assert", 0x16, (_CONSISTENCY, _KEY, _arg("value", Option(STRING))), UNIT)
+GET_KEY_COUNT: Final = Command("get_key_count", 0x1A, (), INT64)
+CONFIRM: Final = Command("confirm", 0x1C, (_KEY, _arg("value", VALUE)), UNIT)
+REV_RANGE_ENTRIES: Final = Command("rev_range_entries", 0x23, _RANGE_ARGUMENTS, _ENTRIES)
+SYNCED_SEQUENCE: Final = Command("synced_sequence", 0x24, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT)
+OPTIMIZE_DB: Final = Command("optimize_db", 0x25, (), UNIT)
+DEFRAG_DB: Final = Command("defrag_db", 0x26, (), UNIT)
+DELETE_PREFIX: Final = Command("delete_prefix", 0x27, (_arg("prefix", KEY),), INT32)
+VERSION_COMMAND: Final = Command("version", 0x28, (), VERSION)
+ASSERT_EXISTS: Final = Command("assert_exists", 0x29, (_CONSISTENCY, _KEY), UNIT)
+DROP_MASTER: Final = Command("drop_master", 0x30, (), UNIT)
+MULTI_GET_OPTION: Final = Command(
+    "multi_get_option", 0x31, (_CONSISTENCY, _arg("keys", KEYS)), Array(Option(STRING))
+)
+CURRENT_STATE: Final = Command("current_state", 0x32, (), STRING)
+REPLACE: Final = Command("replace", 0x33, (_KEY, _arg("value", OPTIONAL_VALUE)), Option(STRING))
+NOP: Final = Command("nop", 0x41, (), UNIT)
+FLUSH_STORE: Final = Command("flush_store", 0x42, (), UNIT)
+GET_TXID: Final = Command("get_txid", 0x43, (), CONSISTENCY)
+COPY_DB_TO_HEAD: Final = Command(
+    "copy_db_to_head", 0x44, (_arg("tlogs_to_keep", _PositiveInt32("tlogs_to_keep")),), UNIT
+)
+
+#: Every command this library speaks, by name.
+COMMANDS: Final[dict[str, Command[Any]]] = {
+    command.name: command
+    for command in (
+        HELLO,
+        WHO_MASTER,
+        EXISTS,
+        GET,
+        SET,
+        DELETE,
+        RANGE,
+        PREFIX_KEYS,
+        TEST_AND_SET,
+        RANGE_ENTRIES,
+        SEQUENCE,
+        MULTI_GET,
+        EXPECT_PROGRESS_POSSIBLE,
+        STATISTICS_COMMAND,
+        COLLAPSE_TLOGS,
+        USER_FUNCTION,
+        ASSERT,
+        GET_KEY_COUNT,
+        CONFIRM,
+        REV_RANGE_ENTRIES,
+        SYNCED_SEQUENCE,
+        OPTIMIZE_DB,
+        DEFRAG_DB,
+        DELETE_PREFIX,
+        VERSION_COMMAND,
+        ASSERT_EXISTS,
+        DROP_MASTER,
+        MULTI_GET_OPTION,
+        CURRENT_STATE,
+        REPLACE,
+        NOP,
+        FLUSH_STORE,
+        GET_TXID,
+        COPY_DB_TO_HEAD,
+    )
+}
+
+#: The same commands, by opcode (what a server looks up after the command word).
+COMMANDS_BY_OPCODE: Final[dict[int, Command[Any]]] = {
+    command.opcode: command for command in COMMANDS.values()
+}
+
+#: Commands that change nothing: always safe to send again.
+READ_ONLY_COMMANDS: Final = frozenset(
+    {
+        "hello",
+        "who_master",
+        "exists",
+        "get",
+        "range",
+        "prefix_keys",
+        "range_entries",
+        "multi_get",
+        "expect_progress_possible",
+        "statistics",
+        "assert",
+        "get_key_count",
+        "rev_range_entries",
+        "version",
+        "assert_exists",
+        "multi_get_option",
+        "current_state",
+        "get_txid",
+    }
+)
+
+
+def collapse_tlogs(count: int, progress: Callable[[int], object] | None = None) -> CollapseMessage:
+    """A ``collapse_tlogs`` message reporting progress values to ``progress``."""
+    message = COLLAPSE_TLOGS(count)
+    return CollapseMessage(COLLAPSE_TLOGS, message.arguments, progress)

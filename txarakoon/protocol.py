@@ -1,0 +1,389 @@
+"""The Twisted client protocol: one connection to one Arakoon node.
+
+:class:`ArakoonProtocol` writes the prologue when the connection is made, then
+pipelines requests: each is written as soon as the transport accepts it, and the
+replies, which carry no request id, are matched to requests in FIFO order. It
+buffers incoming bytes linearly and resumes the receive coroutine of the request
+at the head of the queue whenever enough bytes are there.
+
+Failure semantics (nothing is ever left pending):
+
+* an error reply fails its own request with the mapped
+  :class:`~txarakoon.errors.ArakoonError`. If the server closes the connection
+  after that code (:attr:`~txarakoon.errors.ArakoonError.closes_connection`), the
+  requests behind it were never read: they fail with
+  :class:`~txarakoon.errors.RequestNotProcessed` (``applied=False``);
+* when the connection is lost, requests already written fail with
+  :class:`~txarakoon.errors.ConnectionLost` (``applied=None``: unknown), requests
+  not yet written with :class:`~txarakoon.errors.RequestNotProcessed`;
+* bytes that break the protocol fail the request being decoded with
+  :class:`~txarakoon.errors.ProtocolViolation` and close the connection;
+* calls while not connected return a failed Deferred
+  (:class:`~txarakoon.errors.NotConnectedError`).
+
+Cancelling the Deferred of a request not yet written removes it. Cancelling one
+already written cannot unsend it: it keeps its place, and its reply is read and
+dropped, so every later reply still reaches its own caller.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from contextlib import suppress
+from typing import Any, TypeVar
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.endpoints import clientFromString
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IPushProducer,
+    IReactorTCP,
+    IReactorTime,
+    IStreamClientEndpoint,
+)
+from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from .admin import AdminMixin
+from .client import AbstractClient, Async, ClientMixin
+from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING, Receiver
+from .errors import (
+    ArakoonError,
+    ConnectionLost,
+    NotConnectedError,
+    ProtocolViolation,
+    RequestNotProcessed,
+)
+from .messages import Message, prologue
+
+__all__ = ["ArakoonProtocol", "ArakoonProtocolFactory", "SilenceTimeout", "connect"]
+
+T = TypeVar("T")
+
+#: Default limit of requests written and not yet answered.
+DEFAULT_MAX_IN_FLIGHT = 1024
+
+
+class SilenceTimeout(Exception):
+    """The server sent nothing for too long while requests were pending."""
+
+
+class _Request:
+    __slots__ = ("cancelled", "deferred", "message")
+
+    def __init__(self, message: Message[Any], deferred: Deferred[Any]) -> None:
+        self.message = message
+        self.deferred = deferred
+        self.cancelled = False
+
+    def resolve(self, value: Any) -> None:
+        if not self.cancelled:
+            self.deferred.callback(value)
+
+    def reject(self, error: BaseException | Failure) -> None:
+        if not self.cancelled:
+            self.deferred.errback(error)
+
+
+@implementer(IPushProducer)
+class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
+    Protocol, ClientMixin[Async], AdminMixin[Async], AbstractClient
+):
+    """A pipelined client connection to one Arakoon node.
+
+    :param cluster_id: the cluster id sent in the prologue; a node of another
+        cluster closes the connection without a word.
+    :param max_in_flight: how many requests may be written and unanswered at
+        once; more wait, unsent, in order (``None``: no limit).
+    :param max_reply_length: the largest string length or element count accepted
+        in a reply; anything larger is a protocol violation, not an allocation.
+    :param silence_timeout: with ``clock``, abort the connection when the server
+        sends nothing for this many seconds while requests are pending.
+    :param clock: the :class:`~twisted.internet.interfaces.IReactorTime` that
+        times ``silence_timeout``.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        cluster_id: bytes | str,
+        *,
+        max_in_flight: int | None = DEFAULT_MAX_IN_FLIGHT,
+        max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
+        silence_timeout: float | None = None,
+        clock: IReactorTime | None = None,
+    ) -> None:
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        if silence_timeout is not None and clock is None:
+            raise TypeError("silence_timeout needs a clock (an IReactorTime)")
+        self.cluster_id = STRING.check(cluster_id)
+        self._prologue = prologue(self.cluster_id)
+        self.max_in_flight = max_in_flight
+        self.max_reply_length = max_reply_length
+        self.silence_timeout = silence_timeout
+        self.clock = clock
+        self.connected = False
+        self._buffer = bytearray()
+        self._offset = 0
+        self._sent: deque[_Request] = deque()
+        self._unsent: deque[_Request] = deque()
+        self._receiver: Receiver[Any] | None = None
+        self._wanted = 0
+        self._paused = False
+        self._closing_error: BaseException | None = None
+        self._silence_timer: IDelayedCall | None = None
+        self._lost_waiters: list[Deferred[None]] = []
+        self._lost = False
+
+    # -- ClientMixin ----------------------------------------------------------
+
+    def _process(self, message: Message[T]) -> Deferred[T]:
+        if not self.connected:
+            return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
+        request = _Request(message, Deferred(self._cancel))
+        if self._can_write():
+            self._write(request)
+        else:
+            self._unsent.append(request)
+        return request.deferred
+
+    @property
+    def pending(self) -> int:
+        """How many requests await a reply, written or not."""
+        return len(self._sent) + len(self._unsent)
+
+    def close(self) -> Deferred[None]:
+        """Close the connection; the Deferred fires once it is closed. Requests
+        still pending fail as on any connection loss."""
+        waiter = self.when_lost()
+        if self.transport is not None and not self._lost:
+            self.connected = False
+            self.transport.loseConnection()
+        return waiter
+
+    def when_lost(self) -> Deferred[None]:
+        """A Deferred that fires (with ``None``) when the connection is gone."""
+        if self._lost:
+            return succeed(None)
+        waiter: Deferred[None] = Deferred()
+        self._lost_waiters.append(waiter)
+        return waiter
+
+    # -- Protocol -------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        set_no_delay = getattr(transport, "setTcpNoDelay", None)
+        if set_no_delay is not None:
+            # Not every transport is a TCP socket (UNIX sockets, in-memory pipes).
+            with suppress(OSError):
+                set_no_delay(True)
+        transport.registerProducer(self, True)  # type: ignore[attr-defined]
+        transport.write(self._prologue)
+        self.connected = True
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._lost:
+            return
+        self._buffer += data
+        if self._silence_timer is not None and self.silence_timeout is not None:
+            self._silence_timer.reset(self.silence_timeout)
+        self._drain_buffer()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.connected = False
+        self._lost = True
+        self._stop_silence_timer()
+        cause = self._closing_error or reason.value
+        self._receiver = None
+        sent, unsent = self._sent, self._unsent
+        self._sent, self._unsent = deque(), deque()
+        for request in sent:
+            request.reject(ConnectionLost(cause, repr(request.message)))
+        for request in unsent:
+            request.reject(RequestNotProcessed(cause, repr(request.message)))
+        self._buffer.clear()
+        self._offset = 0
+        waiters, self._lost_waiters = self._lost_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    # -- IPushProducer: the transport's write buffer is full / has room --------
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._write_unsent()
+
+    def stopProducing(self) -> None:
+        self._paused = True
+
+    # -- internals ------------------------------------------------------------
+
+    def _can_write(self) -> bool:
+        return (
+            not self._paused
+            and not self._unsent
+            and (self.max_in_flight is None or len(self._sent) < self.max_in_flight)
+        )
+
+    def _write(self, request: _Request) -> None:
+        assert self.transport is not None
+        self._sent.append(request)
+        if self.silence_timeout is not None and self._silence_timer is None:
+            assert self.clock is not None
+            self._silence_timer = self.clock.callLater(self.silence_timeout, self._silent)
+        self.transport.write(request.message.serialize())
+
+    def _write_unsent(self) -> None:
+        unsent = self._unsent
+        limit = self.max_in_flight
+        while unsent and self.connected and not self._paused:
+            if limit is not None and len(self._sent) >= limit:
+                return
+            self._write(unsent.popleft())
+
+    def _cancel(self, deferred: Deferred[Any]) -> None:
+        for request in self._unsent:
+            if request.deferred is deferred:
+                self._unsent.remove(request)
+                return
+        for request in self._sent:
+            if request.deferred is deferred:
+                # Its reply will still come: keep the FIFO place, drop the value.
+                request.cancelled = True
+                return
+
+    def _drain_buffer(self) -> None:
+        buffer = self._buffer
+        while True:
+            available = len(buffer) - self._offset
+            receiver = self._receiver
+            if receiver is None:
+                if not available:
+                    break
+                if not self._sent:
+                    self._violation(ProtocolViolation(f"{available} unexpected bytes"))
+                    return
+                receiver = self._receiver = self._sent[0].message.receive(self.max_reply_length)
+                try:
+                    self._wanted = next(receiver)
+                except Exception as error:
+                    self._finish(error)
+                    continue
+            wanted = self._wanted
+            if available < wanted:
+                break
+            start = self._offset
+            self._offset = start + wanted
+            try:
+                self._wanted = receiver.send(bytes(buffer[start : start + wanted]))
+            except Exception as outcome:  # StopIteration, or how the reply failed
+                self._finish(outcome)
+                if self._lost or self._closing_error is not None:
+                    return
+        # Compact once the consumed part dominates: amortised O(1) per byte.
+        if self._offset and self._offset * 2 >= len(buffer):
+            del buffer[: self._offset]
+            self._offset = 0
+
+    def _finish(self, outcome: Exception) -> None:
+        """The head request's coroutine ended with ``outcome``."""
+        self._receiver = None
+        request = self._sent.popleft()
+        if not self._sent:
+            self._stop_silence_timer()
+        if isinstance(outcome, StopIteration):
+            request.resolve(outcome.value)
+            self._write_unsent()
+        elif isinstance(outcome, ArakoonError):
+            if outcome.closes_connection:
+                self.connected = False
+                self._closing_error = outcome
+                request.reject(outcome)
+                self._server_closes(outcome)
+            else:
+                request.reject(outcome)
+                self._write_unsent()
+        else:
+            if not isinstance(outcome, ProtocolViolation):
+                outcome = ProtocolViolation(f"{type(outcome).__name__}: {outcome}")
+            request.reject(outcome)
+            self._violation(outcome)
+
+    def _server_closes(self, error: ArakoonError) -> None:
+        """The server sent a reply after which it closes the connection: it never
+        read the requests behind it."""
+        sent, unsent = self._sent, self._unsent
+        self._sent, self._unsent = deque(), deque()
+        self._stop_silence_timer()
+        for request in (*sent, *unsent):
+            request.reject(RequestNotProcessed(error, repr(request.message)))
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+    def _violation(self, error: ProtocolViolation) -> None:
+        self.log.error("Closing the connection: {error}", error=error)
+        self.connected = False
+        self._closing_error = error
+        self._receiver = None
+        if self.transport is not None:
+            self.transport.abortConnection()  # type: ignore[attr-defined]
+
+    def _silent(self) -> None:
+        self._silence_timer = None
+        error = SilenceTimeout(
+            f"no reply for {self.silence_timeout} s with {len(self._sent)} requests pending"
+        )
+        self.log.warn("Aborting a silent connection: {error}", error=error)
+        self.connected = False
+        self._closing_error = error
+        if self.transport is not None:
+            self.transport.abortConnection()  # type: ignore[attr-defined]
+
+    def _stop_silence_timer(self) -> None:
+        if self._silence_timer is not None:
+            self._silence_timer.cancel()
+            self._silence_timer = None
+
+
+class ArakoonProtocolFactory(ClientFactory):
+    """Builds :class:`ArakoonProtocol` instances with the given settings."""
+
+    def __init__(self, cluster_id: bytes | str, **settings: Any) -> None:
+        self.cluster_id = cluster_id
+        self.settings = settings
+
+    def buildProtocol(self, addr: object) -> ArakoonProtocol:
+        protocol = ArakoonProtocol(self.cluster_id, **self.settings)
+        protocol.factory = self
+        return protocol
+
+
+def connect(
+    reactor: IReactorTCP | Any,
+    endpoint: IStreamClientEndpoint | str,
+    cluster_id: bytes | str,
+    **settings: Any,
+) -> Deferred[ArakoonProtocol]:
+    """Connect to one node: a Deferred firing with a connected
+    :class:`ArakoonProtocol` once the prologue is written.
+
+    ``endpoint`` is an :class:`~twisted.internet.interfaces.IStreamClientEndpoint`
+    or an endpoint string such as ``"tcp:host=127.0.0.1:port=4000"``. ``settings``
+    go to :class:`ArakoonProtocol`.
+    """
+    target: IStreamClientEndpoint = (
+        clientFromString(reactor, endpoint)  # type: ignore[no-untyped-call]
+        if isinstance(endpoint, str)
+        else endpoint
+    )
+    connecting: Deferred[Any] = target.connect(ArakoonProtocolFactory(cluster_id, **settings))
+    return connecting
