@@ -9,6 +9,7 @@ to decode requests (:meth:`Command.receive_arguments`) and encode replies
 (:func:`encode_success`, :func:`encode_error`).
 
 >>> from txarakoon.consistency import Consistent
+>>> from txarakoon.messages import GET
 >>> GET(Consistent, b"key").serialize().hex()
 '0800ffb100030000006b6579'
 """
