@@ -1,0 +1,254 @@
+"""Cluster configuration: which nodes exist, where, and how to reach them.
+
+Build a :class:`ClusterConfig` from Python values, from an Arakoon cluster
+``.ini`` file (the format the servers and their tools read), or from a compact
+node spec string::
+
+    ClusterConfig("arakoon", {"n0": (["10.0.0.1"], 4000), "n1": (["10.0.0.2"], 4000)})
+    ClusterConfig.from_ini("/etc/arakoon/arakoon.ini")
+    ClusterConfig.from_spec("arakoon@n0=10.0.0.1:4000,n1=10.0.0.2:4000")
+
+Any invalid setting raises :class:`ConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ClusterConfig", "ConfigError", "KeepAlive", "NodeConfig", "TLSConfig"]
+
+_TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """One node: its name, the addresses to try in turn, and its client port."""
+
+    name: str
+    hosts: tuple[str, ...]
+    port: int
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ConfigError(f"node name must be a non-empty string, not {self.name!r}")
+        if not self.hosts or not all(isinstance(h, str) and h for h in self.hosts):
+            raise ConfigError(f"{self.name}.ip: at least one address is needed, not {self.hosts!r}")
+        if isinstance(self.port, bool) or not isinstance(self.port, int):
+            raise ConfigError(f"{self.name}.client_port must be an integer, not {self.port!r}")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"{self.name}.client_port {self.port} is not a TCP port")
+
+
+@dataclass(frozen=True)
+class TLSConfig:
+    """TLS towards the nodes' client ports.
+
+    :ivar ca_cert: path of the CA certificate (PEM) that signed the nodes'
+        certificates; the server's chain is always verified against it.
+    :ivar cert: path of a client certificate (PEM), for clusters that set
+        ``tls_service_validate_peer``; needs ``key``.
+    :ivar key: path of the client certificate's private key (PEM).
+    :ivar version: the minimum TLS version, ``"1.0"`` to ``"1.3"``; ``None``
+        means 1.2. Arakoon's own default is 1.0, which current OpenSSL builds
+        refuse unless their security level is lowered.
+    :ivar verify_hostname: also check that the certificate names the address
+        dialled. Off by default: Arakoon certificates usually name nodes, while
+        clients dial IP addresses.
+    """
+
+    ca_cert: str
+    cert: str | None = None
+    key: str | None = None
+    version: str | None = None
+    verify_hostname: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.ca_cert:
+            raise ConfigError("tls_ca_cert is required for TLS")
+        if (self.cert is None) != (self.key is None):
+            raise ConfigError("tls_cert and tls_key must be given together")
+        if self.version is not None and self.version not in _TLS_VERSIONS:
+            raise ConfigError(
+                f"tls_version must be one of {', '.join(_TLS_VERSIONS)}, not {self.version!r}"
+            )
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """TCP keepalive settings; the defaults are those of Arakoon's own client."""
+
+    enabled: bool = True
+    idle: int = 20
+    interval: int = 20
+    probes: int = 3
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """A cluster id and its nodes.
+
+    :param cluster_id: the cluster's id (sent in every prologue).
+    :param nodes: ``{name: ([host, ...], client_port)}`` or ``{name: NodeConfig}``;
+        a node's hosts may also be one comma-separated string.
+    """
+
+    cluster_id: bytes
+    nodes: Mapping[str, NodeConfig]
+    tls: TLSConfig | None = None
+    keepalive: KeepAlive = field(default_factory=KeepAlive)
+
+    def __init__(
+        self,
+        cluster_id: bytes | str,
+        nodes: Mapping[str, Any],
+        tls: TLSConfig | None = None,
+        keepalive: KeepAlive | None = None,
+    ) -> None:
+        if isinstance(cluster_id, str):
+            cluster_id = cluster_id.encode("utf-8")
+        if not isinstance(cluster_id, bytes) or not cluster_id:
+            raise ConfigError(f"cluster_id must be a non-empty string, not {cluster_id!r}")
+        if not isinstance(nodes, Mapping) or not nodes:
+            raise ConfigError("cluster: at least one node is needed")
+        built = {name: _node(name, spec) for name, spec in nodes.items()}
+        object.__setattr__(self, "cluster_id", cluster_id)
+        object.__setattr__(self, "nodes", built)
+        object.__setattr__(self, "tls", tls)
+        object.__setattr__(self, "keepalive", keepalive or KeepAlive())
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        """The node names, in configuration order."""
+        return tuple(self.nodes)
+
+    @classmethod
+    def from_spec(cls, spec: str) -> ClusterConfig:
+        """Parse ``CLUSTER_ID@name=host:port,name=host:port`` (the
+        ``TXARAKOON_TEST_NODES`` format)."""
+        cluster_id, at, rest = spec.partition("@")
+        if not at or not cluster_id:
+            raise ConfigError(f"node spec {spec!r} must look like CLUSTER@name=host:port,...")
+        nodes: dict[str, tuple[list[str], int]] = {}
+        for item in rest.split(","):
+            name, eq, address = item.strip().partition("=")
+            host, colon, port = address.rpartition(":")
+            if not (eq and colon and name and host):
+                raise ConfigError(f"node spec item {item!r} must look like name=host:port")
+            nodes[name] = ([host.strip("[]")], _port(name, port))
+        return cls(cluster_id, nodes)
+
+    @classmethod
+    def from_ini(cls, source: str | os.PathLike[str]) -> ClusterConfig:
+        """Load an Arakoon cluster ``.ini``: a path, or the text itself if it
+        contains a newline."""
+        parser = configparser.ConfigParser(interpolation=None)
+        text = os.fspath(source)
+        if "\n" in text:
+            parser.read_string(text)
+        else:
+            with open(text, encoding="utf-8") as handle:
+                parser.read_file(handle)
+        return cls.from_parser(parser)
+
+    @classmethod
+    def from_parser(cls, parser: configparser.ConfigParser) -> ClusterConfig:
+        """Build from an already parsed ``.ini``."""
+        if not parser.has_section("global"):
+            raise ConfigError("[global] section is missing")
+        g = parser["global"]
+        cluster_id = g.get("cluster_id", "").strip()
+        if not cluster_id:
+            raise ConfigError("global.cluster_id is missing")
+        names = _split(g.get("cluster", ""))
+        if not names:
+            raise ConfigError("global.cluster lists no nodes")
+        nodes: dict[str, NodeConfig] = {}
+        for name in names:
+            if not parser.has_section(name):
+                raise ConfigError(f"[{name}] section is missing (named in global.cluster)")
+            section = parser[name]
+            if "client_port" not in section:
+                raise ConfigError(f"{name}.client_port is missing")
+            nodes[name] = NodeConfig(
+                name, tuple(_split(section.get("ip", ""))), _port(name, section["client_port"])
+            )
+        tls = None
+        if g.get("tls_ca_cert"):
+            tls = TLSConfig(
+                ca_cert=g["tls_ca_cert"],
+                cert=g.get("tls_cert") or None,
+                key=g.get("tls_key") or None,
+                version=g.get("tls_version") or None,
+            )
+        keepalive = KeepAlive(
+            enabled=_bool(g, "enable_tcp_keepalive", True),
+            idle=_int(g, "tcp_keepalive_time", 20),
+            interval=_int(g, "tcp_keepalive_intvl", 20),
+            probes=_int(g, "tcp_keepalive_probes", 3),
+        )
+        return cls(cluster_id, nodes, tls, keepalive)
+
+    def to_ini(self) -> str:
+        """This configuration as Arakoon ``.ini`` text."""
+        lines = [
+            "[global]",
+            f"cluster_id = {self.cluster_id.decode('utf-8', 'backslashreplace')}",
+            f"cluster = {', '.join(self.nodes)}",
+        ]
+        if self.tls is not None:
+            lines.append(f"tls_ca_cert = {self.tls.ca_cert}")
+            if self.tls.cert is not None:
+                lines += [f"tls_cert = {self.tls.cert}", f"tls_key = {self.tls.key}"]
+            if self.tls.version is not None:
+                lines.append(f"tls_version = {self.tls.version}")
+        for node in self.nodes.values():
+            lines += ["", f"[{node.name}]", f"ip = {', '.join(node.hosts)}"]
+            lines.append(f"client_port = {node.port}")
+        return "\n".join(lines) + "\n"
+
+
+def _node(name: str, spec: Any) -> NodeConfig:
+    if isinstance(spec, NodeConfig):
+        return spec
+    try:
+        hosts, port = spec
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected ([host, ...], client_port), not {spec!r}") from None
+    if isinstance(hosts, str):
+        hosts = _split(hosts)
+    if not isinstance(hosts, Iterable):
+        raise ConfigError(f"{name}.ip must be a list of addresses, not {hosts!r}")
+    return NodeConfig(name, tuple(hosts), port)
+
+
+def _split(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _port(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{name}.client_port must be an integer, not {text!r}") from None
+
+
+def _int(section: configparser.SectionProxy, key: str, default: int) -> int:
+    try:
+        return section.getint(key, default)
+    except ValueError:
+        raise ConfigError(f"global.{key} must be an integer, not {section[key]!r}") from None
+
+
+def _bool(section: configparser.SectionProxy, key: str, default: bool) -> bool:
+    try:
+        return section.getboolean(key, default)
+    except ValueError:
+        raise ConfigError(f"global.{key} must be true or false, not {section[key]!r}") from None
