@@ -32,6 +32,7 @@ __all__ = [
     "NoHello",
     "NoLongerMaster",
     "NoMagic",
+    "NoMasterError",
     "NotConnectedError",
     "NotFound",
     "NotMaster",
@@ -41,6 +42,7 @@ __all__ = [
     "ProtocolViolation",
     "ReadOnly",
     "RequestNotProcessed",
+    "RequestTimeout",
     "TooManyDeadNodes",
     "UnknownFailure",
     "UnsupportedCommand",
@@ -331,3 +333,22 @@ class OutcomeUnknown(ConnectionFailure):
     """
 
     applied = None
+
+
+class NoMasterError(ConnectionFailure):
+    """No node could be confirmed as master before the call's deadline (an
+    election in progress, or too many nodes down). The request was not sent."""
+
+    applied = False
+
+
+class RequestTimeout(ConnectionFailure):
+    """The call's deadline passed. :attr:`applied` is ``False`` when the request
+    was never sent, ``None`` when it was (then a write raises
+    :class:`OutcomeUnknown` wrapping this instead)."""
+
+    def __init__(
+        self, reason: object = None, request: str | None = None, applied: bool | None = None
+    ) -> None:
+        super().__init__(reason, request)
+        self.applied = applied

@@ -81,7 +81,10 @@ def test_spec_string_parses_like_the_test_nodes_variable() -> None:
         ("[global]\ncluster_id = x\ncluster = a\n", "[a]"),
         ("[global]\ncluster_id = x\ncluster = a\n[a]\nip = h\n", "a.client_port"),
         ("[global]\ncluster_id = x\ncluster = a\n[a]\nip = h\nclient_port = z\n", "a.client_port"),
-        ("[global]\ncluster_id = x\ncluster = a\n[a]\nip = h\nclient_port = 70000\n", "a.client_port"),
+        (
+            "[global]\ncluster_id = x\ncluster = a\n[a]\nip = h\nclient_port = 70000\n",
+            "a.client_port",
+        ),
         ("[global]\ncluster_id = x\ncluster = a\n[a]\nclient_port = 1\n", "a.ip"),
         (
             "[global]\ncluster_id = x\ncluster = a\ntls_ca_cert = c\ntls_version = 0.9\n"
