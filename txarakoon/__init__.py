@@ -6,6 +6,7 @@ each module for the rest.
 
 from __future__ import annotations
 
+from .blocking import SocketClient
 from .client import AbstractClient, ClientMixin
 from .consistency import AtLeast, Consistency, Consistent, NoGuarantees
 from .errors import (
@@ -34,5 +35,6 @@ __all__ = [
     "OutcomeUnknown",
     "ProtocolViolation",
     "RequestNotProcessed",
+    "SocketClient",
     "__version__",
 ]

@@ -18,6 +18,7 @@ Caller mistakes (a key of the wrong type, a negative tlog count) are plain
 
 from __future__ import annotations
 
+import errno
 from typing import ClassVar
 
 __all__ = [
@@ -342,13 +343,21 @@ class NoMasterError(ConnectionFailure):
     applied = False
 
 
-class RequestTimeout(ConnectionFailure):
-    """The call's deadline passed. :attr:`applied` is ``False`` when the request
-    was never sent, ``None`` when it was (then a write raises
-    :class:`OutcomeUnknown` wrapping this instead)."""
+class RequestTimeout(ConnectionFailure, TimeoutError):
+    """A request's time ran out: the cluster client's call deadline, or the
+    blocking client's socket timeout (which also closes its connection, since a
+    late reply would be taken for the answer to the next request).
+
+    :attr:`applied` is ``False`` when the request was never sent, ``None`` when
+    it was (a cluster-client write then raises :class:`OutcomeUnknown` wrapping
+    this instead). Also a :class:`TimeoutError`.
+    """
 
     def __init__(
         self, reason: object = None, request: str | None = None, applied: bool | None = None
     ) -> None:
         super().__init__(reason, request)
         self.applied = applied
+        # OSError's constructor took the first two arguments as errno and strerror.
+        self.errno = errno.ETIMEDOUT
+        self.strerror = str(self)

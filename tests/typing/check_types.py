@@ -1,0 +1,102 @@
+"""Static checks of the two client flavours' result types; never run, only read by mypy.
+
+CI runs ``mypy --strict`` on this directory (see ``.ci/run``); pytest does not collect
+it. Each ``assert_type`` fails the type check if a method's declared result drifts,
+in particular if the Deferred flavour and the blocking flavour ever collapse into
+``Deferred[T] | T`` (DESIGN.md, Typing): ``await proto.get(k)`` and
+``SocketClient(...).get(k)`` must both be plain ``bytes``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from txarakoon import Consistency, NoGuarantees, SocketClient
+from txarakoon.messages import Statistics, Version
+from txarakoon.protocol import ArakoonProtocol
+
+if sys.version_info >= (3, 11):
+    from typing import assert_type
+else:  # Twisted depends on typing_extensions
+    from typing_extensions import assert_type
+
+Entries = list[tuple[bytes, bytes]]
+
+
+def _progress(value: int) -> None:
+    pass
+
+
+async def awaited_results(proto: ArakoonProtocol, key: bytes) -> None:
+    """Awaiting the Deferred flavour gives the value type."""
+    assert_type(await proto.get(key), bytes)
+    assert_type(await proto.get("text key", consistency=NoGuarantees), bytes)
+    assert_type(await proto.exists(key), bool)
+    assert_type(await proto.set(key, b"value"), None)
+    assert_type(await proto.range(None, True, None, True), list[bytes])
+    assert_type(await proto.range_entries(key, True, None, False, 10), Entries)
+    assert_type(await proto.multi_get_option([key, "other"]), list[bytes | None])
+    assert_type(await proto.test_and_set(key, None, b"v"), bytes | None)
+    assert_type(await proto.who_master(), bytes | None)
+    assert_type(await proto.version(), Version)
+    assert_type(await proto.version(), tuple[int, int, int, bytes])
+    assert_type(await proto.statistics(), Statistics)
+    assert_type(await proto.statistics(), dict[str, Any])
+    assert_type(await proto.get_txid(), Consistency)
+    assert_type(await proto.get_key_count(), int)
+    assert_type(await proto.delete_prefix(key), int)
+    assert_type(await proto.collapse_tlogs(2, _progress), int)
+    assert_type(await proto.optimize_db(), None)
+
+
+def deferred_results(proto: ArakoonProtocol, key: bytes) -> None:
+    """Without ``await``, the Deferred flavour returns typed Deferreds."""
+    assert_type(proto.get(key), Deferred[bytes])
+    assert_type(proto.exists(key), Deferred[bool])
+    assert_type(proto.range_entries(None, True, None, True), Deferred[Entries])
+    assert_type(proto.multi_get_option([key]), Deferred[list[bytes | None]])
+    assert_type(proto.who_master(), Deferred[bytes | None])
+    assert_type(proto.version(), Deferred[Version])
+    assert_type(proto.statistics(), Deferred[Statistics])
+    assert_type(proto.get_txid(), Deferred[Consistency])
+    assert_type(proto.delete_prefix(key), Deferred[int])
+    assert_type(proto.collapse_tlogs(2), Deferred[int])
+
+
+def blocking_results(key: bytes) -> None:
+    """The blocking flavour returns the values themselves."""
+    client = SocketClient(("127.0.0.1", 4000), "arakoon")
+    assert_type(SocketClient(("127.0.0.1", 4000), b"arakoon").get(key), bytes)
+    assert_type(client.get("text key", True), bytes)
+    assert_type(client.exists(key), bool)
+    assert_type(client.set(key, b"value"), None)
+    assert_type(client.range(None, True, None, True), list[bytes])
+    assert_type(client.range_entries(key, True, None, False, 10), Entries)
+    assert_type(client.multi_get_option([key, "other"]), list[bytes | None])
+    assert_type(client.test_and_set(key, None, b"v"), bytes | None)
+    assert_type(client.who_master(), bytes | None)
+    assert_type(client.version(), Version)
+    assert_type(client.statistics(), Statistics)
+    assert_type(client.get_txid(), Consistency)
+    assert_type(client.get_key_count(), int)
+    assert_type(client.delete_prefix(key), int)
+    assert_type(client.collapse_tlogs(2, _progress), int)
+    assert_type(client.optimize_db(), None)
+    assert_type(client.connected, bool)
+
+
+def blocking_mapping_aliases(client: SocketClient, key: bytes) -> None:
+    """Only the blocking flavour has the seed's mapping aliases."""
+    assert_type(client[key], bytes)
+    assert_type(key in client, bool)
+    client[key] = "value"
+    del client[key]
+
+
+def context_manager(key: bytes) -> None:
+    with SocketClient(("127.0.0.1", 4000), "arakoon", timeout=None) as client:
+        assert_type(client, SocketClient)
+        assert_type(client.get(key), bytes)

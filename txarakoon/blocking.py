@@ -1,0 +1,311 @@
+"""A blocking client for scripts, tools and tests: :class:`SocketClient`.
+
+It speaks to one node over one TCP connection with the very same messages as
+:class:`~txarakoon.protocol.ArakoonProtocol`, but each call sends its request,
+waits for the complete reply and returns the value itself (or raises the
+error). No reactor is involved.
+
+.. code-block:: python
+
+    from txarakoon.blocking import SocketClient
+
+    with SocketClient(("127.0.0.1", 4000), "arakoon") as client:
+        client.set(b"key", b"value")
+        assert client.get(b"key") == b"value"
+        client["greeting"] = "hello"  # str is encoded as UTF-8
+        assert b"greeting" in client
+        print(client.version())
+
+A :class:`SocketClient` talks to the node it was given, which is not
+necessarily the master: writes and consistent reads sent to a slave fail with
+:class:`~txarakoon.errors.NotMaster`, and ``who_master()`` names the master.
+It sends one request at a time (no pipelining) and is not thread-safe: give
+each thread its own client.
+"""
+
+from __future__ import annotations
+
+import socket
+from types import TracebackType
+from typing import Final, TypeVar
+
+from twisted.logger import Logger
+
+from .admin import AdminMixin
+from .client import AbstractClient, ClientMixin, Key, Sync
+from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
+from .errors import (
+    ArakoonError,
+    ConnectionLost,
+    NotConnectedError,
+    ProtocolViolation,
+    RequestTimeout,
+)
+from .messages import Message, prologue
+
+__all__ = ["SocketClient"]
+
+T = TypeVar("T")
+
+#: How much a single ``recv`` asks for. Replies are read through a buffer, so a
+#: reply of many small fields costs few system calls.
+READ_SIZE: Final = 64 * 1024
+
+Address = tuple[str, int]
+
+
+class _EndOfStream(Exception):
+    """The server closed the connection before the reply was complete."""
+
+
+class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
+    """A blocking connection to one Arakoon node.
+
+    Every method of :class:`~txarakoon.client.ClientMixin` and
+    :class:`~txarakoon.admin.AdminMixin` blocks until the reply is complete and
+    returns its value, so ``client.get(b"k")`` is typed ``bytes``.
+
+    :param address: the node's ``(host, port)``.
+    :param cluster_id: the cluster id sent in the prologue (``bytes``, or
+        ``str`` encoded as UTF-8). A node of another cluster closes the
+        connection without a word: the first request then fails with
+        :class:`~txarakoon.errors.ConnectionLost`.
+    :param timeout: how many seconds connecting, and each wait for the server
+        to accept request bytes or to send reply bytes, may take; ``None``
+        waits forever. It bounds silence, not the whole call, so a long reply
+        that keeps arriving (``collapse_tlogs`` progress, a large range) is not
+        cut short. When it expires the connection is closed and the call raises
+        :class:`RequestTimeout`.
+    :param max_reply_length: the largest string length or element count
+        accepted in a reply; anything larger is a
+        :class:`~txarakoon.errors.ProtocolViolation`, not an allocation.
+
+    Failures, and whether the request may have been applied:
+
+    * an error reply raises the mapped :class:`~txarakoon.errors.ArakoonError`.
+      For the codes after which the server closes the connection
+      (:attr:`~txarakoon.errors.ArakoonError.closes_connection`) the client
+      closes its socket too and :attr:`connected` becomes false;
+    * a connection closed or reset by the server before the reply is complete,
+      or an error while sending, raises
+      :class:`~txarakoon.errors.ConnectionLost` (``applied=None``: unknown);
+    * a timeout raises :class:`RequestTimeout`, a ``ConnectionLost`` (unknown)
+      and a :class:`TimeoutError`;
+    * bytes that break the protocol raise
+      :class:`~txarakoon.errors.ProtocolViolation`;
+    * a call while not connected raises
+      :class:`~txarakoon.errors.NotConnectedError`, and bad arguments raise
+      :class:`TypeError` / :class:`ValueError`: in both cases nothing is sent.
+
+    After a ``ConnectionLost``, a timeout or a protocol violation the client is
+    closed; :meth:`connect` opens a new connection.
+
+    As in pyrakoon, the client also behaves like a mapping:
+    ``client[key]`` is :meth:`get`, ``client[key] = value`` is :meth:`set`,
+    ``del client[key]`` is :meth:`delete` and ``key in client`` is
+    :meth:`exists`. :class:`~txarakoon.protocol.ArakoonProtocol` deliberately
+    lacks these: there each call returns a Deferred, so ``key in proto`` would
+    be a Deferred, always true, whatever the server holds, and
+    ``proto[key] = value`` would silently drop the write's outcome.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        address: Address,
+        cluster_id: bytes | str,
+        timeout: float | None = 30.0,
+        max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
+    ) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive or None, not {timeout!r}")
+        self.address = address
+        self.cluster_id = STRING.check(cluster_id)
+        self.timeout = timeout
+        self.max_reply_length = max_reply_length
+        self._socket: socket.socket | None = None
+        self._buffer = bytearray()
+        self._offset = 0
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "not connected"
+        return f"<SocketClient {self.address[0]}:{self.address[1]} {state}>"
+
+    # -- connection -----------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:  # type: ignore[override]  # a plain attribute upstream
+        """Whether the client holds an open connection."""
+        return self._socket is not None
+
+    def connect(self) -> None:
+        """Connect to the node and send the prologue. Does nothing if already
+        connected.
+
+        Raises :class:`OSError` when the connection cannot be made (refused,
+        unreachable, :class:`TimeoutError`).
+        """
+        if self._socket is not None:
+            return
+        sock = socket.create_connection(self.address, self.timeout)
+        try:
+            # Requests are small and each waits for its reply: Nagle would only
+            # add a delayed-ACK round trip to every call.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.sendall(prologue(self.cluster_id))
+        except BaseException:
+            sock.close()
+            raise
+        self._buffer.clear()
+        self._offset = 0
+        self._socket = sock
+
+    def close(self) -> None:
+        """Close the connection. Does nothing if it is not open."""
+        sock, self._socket = self._socket, None
+        self._buffer.clear()
+        self._offset = 0
+        if sock is not None:
+            sock.close()
+
+    def __enter__(self) -> SocketClient:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- mapping aliases --------------------------------------------------------
+
+    def __getitem__(self, key: Key) -> bytes:
+        """``client[key]``: :meth:`get` (a consistent read); a missing key raises
+        :class:`~txarakoon.errors.NotFound`, a :class:`KeyError`."""
+        return self.get(key)
+
+    def __setitem__(self, key: Key, value: Key) -> None:
+        """``client[key] = value``: :meth:`set`."""
+        self.set(key, value)
+
+    def __delitem__(self, key: Key) -> None:
+        """``del client[key]``: :meth:`delete`."""
+        self.delete(key)
+
+    def __contains__(self, key: Key) -> bool:
+        """``key in client``: :meth:`exists` (a consistent read)."""
+        return self.exists(key)
+
+    # -- AbstractClient -------------------------------------------------------
+
+    def _process(self, message: Message[T]) -> T:
+        """Send ``message``, read until its reply is complete, and return the
+        value or raise the error (see the class documentation)."""
+        sock = self._socket
+        if sock is None:
+            raise NotConnectedError(f"not connected: cannot send {message.command.name}")
+        request = repr(message)
+        try:
+            sock.sendall(message.serialize())
+        except TimeoutError as error:
+            self.close()
+            raise RequestTimeout(error, request, applied=None) from error
+        except OSError as error:
+            # sendall does not say how much went out: the server may have the
+            # whole request.
+            self.close()
+            raise ConnectionLost(error, request) from error
+        receiver = message.receive(self.max_reply_length)
+        try:
+            wanted = next(receiver)
+            while True:
+                wanted = receiver.send(self._read(sock, wanted))
+        except StopIteration as done:
+            value: T = done.value
+        except ArakoonError as error:
+            if error.closes_connection:
+                self.close()
+            raise
+        except _EndOfStream as error:
+            self.close()
+            raise ConnectionLost(error, request) from None
+        except TimeoutError as error:
+            self.close()
+            raise RequestTimeout(error, request, applied=None) from error
+        except OSError as error:
+            self.close()
+            raise ConnectionLost(error, request) from error
+        except ProtocolViolation as error:
+            self.log.error("Closing the connection: {error}", error=error)
+            self.close()
+            raise
+        except Exception as error:
+            self.log.error("Closing the connection: {error}", error=error)
+            self.close()
+            raise ProtocolViolation(f"{type(error).__name__}: {error}") from error
+        except BaseException:
+            # Interrupted mid-reply (KeyboardInterrupt): the rest of the reply
+            # would be taken for the next one.
+            self.close()
+            raise
+        if self._offset != len(self._buffer):
+            # The server sent more than the reply. The value stands (a write was
+            # applied), but what follows can no longer be matched to a request.
+            extra = len(self._buffer) - self._offset
+            self.log.error(
+                "Closing the connection: {extra} unexpected bytes after the reply to {request}",
+                extra=extra,
+                request=request,
+            )
+            self.close()
+        return value
+
+    def _read(self, sock: socket.socket, wanted: int) -> bytes:
+        """Exactly ``wanted`` bytes: from the buffer, then from as many ``recv``
+        calls as it takes. Each byte is copied a bounded number of times."""
+        buffer = self._buffer
+        start = self._offset
+        available = len(buffer) - start
+        if available >= wanted:
+            end = start + wanted
+            data = bytes(buffer[start:end])
+            if end == len(buffer):
+                buffer.clear()
+                self._offset = 0
+            else:
+                self._offset = end
+            return data
+        missing = wanted - available
+        if missing >= READ_SIZE:
+            # A large field: receive straight into a buffer of its size.
+            target = bytearray(wanted)
+            target[:available] = buffer[start:]
+            buffer.clear()
+            self._offset = 0
+            view = memoryview(target)[available:]
+            while view:
+                count = sock.recv_into(view)
+                if not count:
+                    raise _EndOfStream(f"connection closed {len(view)} bytes short of a reply")
+                view = view[count:]
+            return bytes(target)
+        # Drop what was consumed: what is left is shorter than READ_SIZE.
+        del buffer[:start]
+        self._offset = 0
+        while len(buffer) < wanted:
+            chunk = sock.recv(READ_SIZE)
+            if not chunk:
+                raise _EndOfStream(
+                    f"connection closed {wanted - len(buffer)} bytes short of a reply"
+                )
+            buffer += chunk
+        data = bytes(buffer[:wanted])
+        if len(buffer) == wanted:
+            buffer.clear()
+        else:
+            self._offset = wanted
+        return data
