@@ -6,20 +6,28 @@ replies, which carry no request id, are matched to requests in FIFO order. It
 buffers incoming bytes linearly and resumes the receive coroutine of the request
 at the head of the queue whenever enough bytes are there.
 
-Failure semantics (nothing is ever left pending):
+Failure semantics (nothing is ever left pending; every failure says whether the
+request was applied):
 
 * an error reply fails its own request with the mapped
   :class:`~txarakoon.errors.ArakoonError`. If the server closes the connection
   after that code (:attr:`~txarakoon.errors.ArakoonError.closes_connection`), the
-  requests behind it were never read: they fail with
-  :class:`~txarakoon.errors.RequestNotProcessed` (``applied=False``);
+  requests behind it were never read: they fail at once with
+  :class:`~txarakoon.errors.RequestNotProcessed` (``applied=False``), and the
+  connection is closed;
 * when the connection is lost, requests already written fail with
   :class:`~txarakoon.errors.ConnectionLost` (``applied=None``: unknown), requests
   not yet written with :class:`~txarakoon.errors.RequestNotProcessed`;
-* bytes that break the protocol fail the request being decoded with
-  :class:`~txarakoon.errors.ProtocolViolation` and close the connection;
+* bytes that break the protocol (a malformed reply, a reply nobody asked for)
+  fail the request being decoded with
+  :class:`~txarakoon.errors.ProtocolViolation`, the other written requests with
+  :class:`~txarakoon.errors.ConnectionLost`, the unsent ones with
+  :class:`~txarakoon.errors.RequestNotProcessed`, and abort the connection;
+* a server silent for ``silence_timeout`` seconds while replies are owed fails
+  the pending requests the same way (the cause being :class:`SilenceTimeout`) and
+  aborts the connection;
 * calls while not connected return a failed Deferred
-  (:class:`~txarakoon.errors.NotConnectedError`).
+  (:class:`~txarakoon.errors.NotConnectedError`); only argument errors raise.
 
 Cancelling the Deferred of a request not yet written removes it. Cancelling one
 already written cannot unsend it: it keeps its place, and its reply is read and
@@ -34,6 +42,7 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.endpoints import clientFromString
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IDelayedCall,
     IPushProducer,
@@ -65,16 +74,36 @@ T = TypeVar("T")
 #: Default limit of requests written and not yet answered.
 DEFAULT_MAX_IN_FLIGHT = 1024
 
+# Values longer than this are shortened where a failure names its request: an
+# error message must not hold a copy of an 8 MiB value.
+_SHOWN_BYTES = 32
+_SHOWN_CHARACTERS = 120
+
 
 class SilenceTimeout(Exception):
     """The server sent nothing for too long while requests were pending."""
 
 
-class _Request:
-    __slots__ = ("cancelled", "deferred", "message")
+def _describe(message: Message[Any]) -> str:
+    """``get(consistency=Consistent, key=b'k')``, with long values shortened."""
+    shown = []
+    for name, value in zip(message.command.argument_names, message.arguments, strict=True):
+        if isinstance(value, bytes) and len(value) > _SHOWN_BYTES:
+            text = f"{value[:_SHOWN_BYTES]!r}... ({len(value)} bytes)"
+        else:
+            text = repr(value)
+            if len(text) > _SHOWN_CHARACTERS:
+                text = text[: _SHOWN_CHARACTERS - 3] + "..."
+        shown.append(f"{name}={text}")
+    return f"{message.command.name}({', '.join(shown)})"
 
-    def __init__(self, message: Message[Any], deferred: Deferred[Any]) -> None:
+
+class _Request:
+    __slots__ = ("cancelled", "data", "deferred", "message")
+
+    def __init__(self, message: Message[Any], data: bytes, deferred: Deferred[Any]) -> None:
         self.message = message
+        self.data = data
         self.deferred = deferred
         self.cancelled = False
 
@@ -82,7 +111,7 @@ class _Request:
         if not self.cancelled:
             self.deferred.callback(value)
 
-    def reject(self, error: BaseException | Failure) -> None:
+    def reject(self, error: BaseException) -> None:
         if not self.cancelled:
             self.deferred.errback(error)
 
@@ -100,7 +129,8 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     :param max_reply_length: the largest string length or element count accepted
         in a reply; anything larger is a protocol violation, not an allocation.
     :param silence_timeout: with ``clock``, abort the connection when the server
-        sends nothing for this many seconds while requests are pending.
+        sends nothing for this many seconds while replies are owed. An idle
+        connection (nothing written and unanswered) is never aborted.
     :param clock: the :class:`~twisted.internet.interfaces.IReactorTime` that
         times ``silence_timeout``.
     """
@@ -116,24 +146,43 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         silence_timeout: float | None = None,
         clock: IReactorTime | None = None,
     ) -> None:
-        if max_in_flight is not None and max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
-        if silence_timeout is not None and clock is None:
-            raise TypeError("silence_timeout needs a clock (an IReactorTime)")
-        self.cluster_id = STRING.check(cluster_id)
+        if max_in_flight is not None:
+            if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int):
+                raise TypeError(f"max_in_flight must be an int or None, not {max_in_flight!r}")
+            if max_in_flight < 1:
+                raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        if isinstance(max_reply_length, bool) or not isinstance(max_reply_length, int):
+            raise TypeError(f"max_reply_length must be an int, not {max_reply_length!r}")
+        if max_reply_length < 0:
+            raise ValueError(f"max_reply_length must not be negative, not {max_reply_length}")
+        if silence_timeout is not None:
+            if clock is None:
+                raise TypeError("silence_timeout needs a clock (an IReactorTime)")
+            if not silence_timeout > 0:
+                raise ValueError(f"silence_timeout must be positive, not {silence_timeout!r}")
+        try:
+            self.cluster_id = STRING.check(cluster_id)
+        except TypeError as error:
+            raise TypeError(f"cluster_id: {error}") from None
         self._prologue = prologue(self.cluster_id)
         self.max_in_flight = max_in_flight
         self.max_reply_length = max_reply_length
         self.silence_timeout = silence_timeout
         self.clock = clock
         self.connected = False
+        # Incoming bytes; the first `_offset` of them are consumed already.
         self._buffer = bytearray()
         self._offset = 0
+        self._draining = False
+        # Written and awaiting a reply, oldest first; the reply being decoded is
+        # the head's, by `_receiver`, which wants `_wanted` bytes next.
         self._sent: deque[_Request] = deque()
         self._unsent: deque[_Request] = deque()
         self._receiver: Receiver[Any] | None = None
         self._wanted = 0
         self._paused = False
+        # Why the connection is finished although not lost yet (a closing reply,
+        # a violation, silence); once set, nothing more is written or parsed.
         self._closing_error: BaseException | None = None
         self._silence_timer: IDelayedCall | None = None
         self._lost_waiters: list[Deferred[None]] = []
@@ -142,9 +191,13 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     # -- ClientMixin ----------------------------------------------------------
 
     def _process(self, message: Message[T]) -> Deferred[T]:
+        # Serialised now, so that a value the codec cannot write raises here,
+        # before anything is queued: a request must never sit in the FIFO
+        # without having been written whole.
+        data = message.serialize()
         if not self.connected:
             return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
-        request = _Request(message, Deferred(self._cancel))
+        request = _Request(message, data, Deferred(self._cancel))
         if self._can_write():
             self._write(request)
         else:
@@ -157,11 +210,24 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         return len(self._sent) + len(self._unsent)
 
     def close(self) -> Deferred[None]:
-        """Close the connection; the Deferred fires once it is closed. Requests
-        still pending fail as on any connection loss."""
+        """Close the connection; the Deferred fires once it is closed.
+
+        Replies to requests already written are still delivered until the
+        connection is gone; those that do not arrive fail with
+        :class:`~txarakoon.errors.ConnectionLost`. Requests not yet written fail
+        at once with :class:`~txarakoon.errors.RequestNotProcessed`.
+        """
+        if self.transport is None:
+            # Never connected: there is nothing to close.
+            return succeed(None)
         waiter = self.when_lost()
-        if self.transport is not None and not self._lost:
+        if not self._lost:
             self.connected = False
+            unsent, self._unsent = self._unsent, deque()
+            for request in unsent:
+                request.reject(
+                    RequestNotProcessed("the connection was closed", _describe(request.message))
+                )
             self.transport.loseConnection()
         return waiter
 
@@ -188,27 +254,37 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         self.connected = True
 
     def dataReceived(self, data: bytes) -> None:
-        if self._lost:
+        if self._lost or self._closing_error is not None:
+            # After a closing reply, a violation or silence, nothing more is
+            # owed to anyone: what still arrives is dropped.
             return
         self._buffer += data
         if self._silence_timer is not None and self.silence_timeout is not None:
             self._silence_timer.reset(self.silence_timeout)
-        self._drain_buffer()
+        if self._draining:
+            # Re-entered from a callback run while draining (a transport that
+            # delivers synchronously): the loop below picks the bytes up.
+            return
+        self._draining = True
+        try:
+            self._drain_buffer()
+        finally:
+            self._draining = False
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if self._lost:
+            return
         self.connected = False
         self._lost = True
         self._stop_silence_timer()
-        cause = self._closing_error or reason.value
-        self._receiver = None
-        sent, unsent = self._sent, self._unsent
-        self._sent, self._unsent = deque(), deque()
-        for request in sent:
-            request.reject(ConnectionLost(cause, repr(request.message)))
-        for request in unsent:
-            request.reject(RequestNotProcessed(cause, repr(request.message)))
-        self._buffer.clear()
-        self._offset = 0
+        cause: BaseException
+        if self._closing_error is not None:
+            cause = self._closing_error
+        elif reason.value is not None:
+            cause = reason.value
+        else:
+            cause = ConnectionDone("connection lost")
+        self._fail_pending(cause)
         waiters, self._lost_waiters = self._lost_waiters, []
         for waiter in waiters:
             waiter.callback(None)
@@ -240,11 +316,13 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         if self.silence_timeout is not None and self._silence_timer is None:
             assert self.clock is not None
             self._silence_timer = self.clock.callLater(self.silence_timeout, self._silent)
-        self.transport.write(request.message.serialize())
+        self.transport.write(request.data)
 
     def _write_unsent(self) -> None:
         unsent = self._unsent
         limit = self.max_in_flight
+        # `_paused` is checked each time round: a write may fill the
+        # transport's buffer, and it then calls pauseProducing at once.
         while unsent and self.connected and not self._paused:
             if limit is not None and len(self._sent) >= limit:
                 return
@@ -261,22 +339,27 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
                 request.cancelled = True
                 return
 
+    def _finished(self) -> bool:
+        return self._lost or self._closing_error is not None
+
     def _drain_buffer(self) -> None:
+        # State is read afresh each time round: the callbacks run by `_finish`
+        # may write, cancel, close or lose the connection.
         buffer = self._buffer
-        while True:
+        while not self._finished():
             available = len(buffer) - self._offset
             receiver = self._receiver
             if receiver is None:
                 if not available:
                     break
                 if not self._sent:
-                    self._violation(ProtocolViolation(f"{available} unexpected bytes"))
+                    self._abort(ProtocolViolation(f"{available} unexpected bytes"))
                     return
                 receiver = self._receiver = self._sent[0].message.receive(self.max_reply_length)
                 try:
                     self._wanted = next(receiver)
-                except Exception as error:
-                    self._finish(error)
+                except Exception as outcome:
+                    self._finish(outcome)
                     continue
             wanted = self._wanted
             if available < wanted:
@@ -286,10 +369,11 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             try:
                 self._wanted = receiver.send(bytes(buffer[start : start + wanted]))
             except Exception as outcome:  # StopIteration, or how the reply failed
-                self._finish(outcome)
-                if self._lost or self._closing_error is not None:
-                    return
-        # Compact once the consumed part dominates: amortised O(1) per byte.
+                if self._receiver is receiver:
+                    self._finish(outcome)
+        # Compact once the consumed part dominates: each byte is moved O(1)
+        # times on average, and the buffer never holds more than twice what
+        # is still unread.
         if self._offset and self._offset * 2 >= len(buffer):
             del buffer[: self._offset]
             self._offset = 0
@@ -305,37 +389,68 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             self._write_unsent()
         elif isinstance(outcome, ArakoonError):
             if outcome.closes_connection:
-                self.connected = False
-                self._closing_error = outcome
-                request.reject(outcome)
-                self._server_closes(outcome)
+                self._server_closes(request, outcome)
             else:
                 request.reject(outcome)
                 self._write_unsent()
         else:
-            if not isinstance(outcome, ProtocolViolation):
-                outcome = ProtocolViolation(f"{type(outcome).__name__}: {outcome}")
-            request.reject(outcome)
-            self._violation(outcome)
+            if isinstance(outcome, ProtocolViolation):
+                violation = outcome
+            else:
+                violation = ProtocolViolation(f"{type(outcome).__name__}: {outcome}")
+                violation.__cause__ = outcome
+            self._abort(violation, head=request)
 
-    def _server_closes(self, error: ArakoonError) -> None:
-        """The server sent a reply after which it closes the connection: it never
-        read the requests behind it."""
+    def _take_pending(self, error: BaseException) -> tuple[deque[_Request], deque[_Request]]:
+        """Mark the connection finished (nothing more is written or parsed) and
+        hand over every pending request, to be failed by the caller."""
+        self.connected = False
+        if self._closing_error is None:
+            self._closing_error = error
+        self._stop_silence_timer()
+        self._receiver = None
+        self._buffer.clear()
+        self._offset = 0
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
-        self._stop_silence_timer()
+        return sent, unsent
+
+    def _server_closes(self, head: _Request, error: ArakoonError) -> None:
+        """The server sent a reply after which it closes the connection: it never
+        read the requests behind it."""
+        sent, unsent = self._take_pending(error)
+        head.reject(error)
         for request in (*sent, *unsent):
-            request.reject(RequestNotProcessed(error, repr(request.message)))
+            request.reject(RequestNotProcessed(error, _describe(request.message)))
         if self.transport is not None:
             self.transport.loseConnection()
 
-    def _violation(self, error: ProtocolViolation) -> None:
-        self.log.error("Closing the connection: {error}", error=error)
-        self.connected = False
-        self._closing_error = error
-        self._receiver = None
+    def _abort(self, error: BaseException, head: _Request | None = None) -> None:
+        """Give up on the connection: ``head`` (the request whose reply broke the
+        protocol) fails with ``error``, the others as on connection loss."""
+        if isinstance(error, ProtocolViolation):
+            self.log.error("Closing the connection: {error}", error=error)
+        sent, unsent = self._take_pending(error)
+        if head is not None:
+            head.reject(error)
+        self._fail(sent, unsent, error)
         if self.transport is not None:
             self.transport.abortConnection()  # type: ignore[attr-defined]
+
+    def _fail_pending(self, cause: BaseException) -> None:
+        self._receiver = None
+        self._buffer.clear()
+        self._offset = 0
+        sent, unsent = self._sent, self._unsent
+        self._sent, self._unsent = deque(), deque()
+        self._fail(sent, unsent, cause)
+
+    @staticmethod
+    def _fail(sent: deque[_Request], unsent: deque[_Request], cause: BaseException) -> None:
+        for request in sent:
+            request.reject(ConnectionLost(cause, _describe(request.message)))
+        for request in unsent:
+            request.reject(RequestNotProcessed(cause, _describe(request.message)))
 
     def _silent(self) -> None:
         self._silence_timer = None
@@ -343,10 +458,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             f"no reply for {self.silence_timeout} s with {len(self._sent)} requests pending"
         )
         self.log.warn("Aborting a silent connection: {error}", error=error)
-        self.connected = False
-        self._closing_error = error
-        if self.transport is not None:
-            self.transport.abortConnection()  # type: ignore[attr-defined]
+        self._abort(error)
 
     def _stop_silence_timer(self) -> None:
         if self._silence_timer is not None:
