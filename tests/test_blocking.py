@@ -20,6 +20,7 @@ from txarakoon.codec import BOOL, STRING, UNIT
 from txarakoon.consistency import AtLeast, Consistent, NoGuarantees
 from txarakoon.errors import (
     AssertionFailed,
+    CallbackError,
     ConnectionLost,
     NotConnectedError,
     NotFound,
@@ -580,12 +581,6 @@ def test_collapse_tlogs_reports_progress_and_returns_the_count(
     assert peer.finish() == [request, b""]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages.CollapseMessage calls the progress callback inside the receive "
-    "coroutine: an exception from the caller's callback is reported as a "
-    "ProtocolViolation (the server's fault) and closes the connection",
-)
 def test_raising_progress_callback_is_not_a_protocol_violation(
     serve: Callable[..., Peer],
 ) -> None:
@@ -603,8 +598,9 @@ def test_raising_progress_callback_is_not_a_protocol_violation(
         raise RuntimeError("caller bug")
 
     with connected_client(peer) as client:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(CallbackError) as caught:
             client.collapse_tlogs(1, progress)
+        assert isinstance(caught.value.__cause__, RuntimeError)
         assert client.get(b"a") == b"A"
 
 

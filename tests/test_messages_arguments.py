@@ -155,13 +155,6 @@ def test_only_the_wanted_value_is_size_limited() -> None:
     messages.SEQUENCE([Set(b"k", BIG_VALUE)])  # D21
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages.Command.__call__ re-raises with type(error)(message): for the "
-    "UnicodeEncodeError of a str key holding a lone surrogate this raises "
-    "'TypeError: function takes exactly 5 arguments (1 given)' instead of a "
-    "ValueError naming the argument",
-)
 def test_str_key_that_is_not_encodable_is_a_value_error_naming_it() -> None:
     with pytest.raises(ValueError, match=r"^get: key: "):
         messages.GET(Consistent, "\ud800")
@@ -446,12 +439,6 @@ def test_sync_selects_synced_sequence() -> None:
     assert take(transport)[:4] == messages.SEQUENCE.word
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="admin.AdminMixin.collapse_tlogs / messages.collapse_tlogs do not check that "
-    "progress is callable: the mistake surfaces only when the first frame arrives, "
-    "as a ProtocolViolation that aborts the connection",
-)
 def test_progress_that_is_not_callable_is_a_type_error() -> None:
     protocol, transport = connect()
     with pytest.raises(TypeError, match="progress"):

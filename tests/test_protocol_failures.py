@@ -20,6 +20,7 @@ from txarakoon import messages
 from txarakoon.codec import STRING
 from txarakoon.consistency import Consistency, Consistent
 from txarakoon.errors import (
+    CallbackError,
     ConnectionLost,
     NotConnectedError,
     NotFound,
@@ -302,12 +303,6 @@ class CollapseProgressTests(SynchronousTestCase):
         assert transport.disconnecting
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages.CollapseMessage calls the progress callback inside the receive "
-    "coroutine: an exception from the caller's callback is reported as a "
-    "ProtocolViolation (the server's fault) and aborts the connection",
-)
 def test_raising_progress_callback_is_not_a_protocol_violation() -> None:
     protocol, _ = connected()
 
@@ -317,7 +312,8 @@ def test_raising_progress_callback_is_not_a_protocol_violation() -> None:
     collapsing = protocol.collapse_tlogs(1, progress)
     follower = protocol.get(b"a")
     protocol.dataReceived(collapse_header(1) + frame(7) + value(b"A"))
-    outcome(collapsing)
+    failure = SynchronousTestCase().failureResultOf(collapsing, CallbackError)
+    assert isinstance(failure.value.__cause__, RuntimeError)
     assert outcome(follower) == ("value", b"A")
     assert protocol.connected
 

@@ -36,6 +36,7 @@ from .client import AbstractClient, ClientMixin, Key, Sync
 from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
 from .errors import (
     ArakoonError,
+    CallbackError,
     ConnectionLost,
     NotConnectedError,
     ProtocolViolation,
@@ -229,6 +230,8 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         except ArakoonError as error:
             if error.closes_connection:
                 self.close()
+            raise
+        except CallbackError:
             raise
         except _EndOfStream as error:
             self.close()

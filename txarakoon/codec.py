@@ -187,7 +187,10 @@ class _Float(Type[float]):
     def check(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"expected a float, not {type(value).__name__}")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{value} is too large for a double") from None
 
     def encode(self, value: float) -> bytes:
         return _DOUBLE.pack(value)
@@ -361,8 +364,10 @@ class _Consistency(Type[Consistency]):
         return "consistency"
 
     def check(self, value: Any) -> Consistency:
-        if not isinstance(value, Consistency):
-            raise TypeError(f"expected a consistency value, not {value!r}")
+        if not isinstance(value, Consistency) or value.TAG < 0:
+            raise TypeError(
+                f"expected a consistency (Consistent, NoGuarantees or AtLeast(i)), not {value!r}"
+            )
         return value
 
     def encode(self, value: Consistency) -> bytes:

@@ -112,7 +112,7 @@ def resolve(
     if consistency is not None:
         if not isinstance(allow_dirty, _NotGiven):
             raise TypeError("give allow_dirty or consistency, not both")
-        if not isinstance(consistency, Consistency):
+        if not isinstance(consistency, Consistency) or consistency.TAG < 0:
             raise TypeError(
                 f"consistency must be Consistent, NoGuarantees or AtLeast(i), not {consistency!r}"
             )

@@ -25,6 +25,7 @@ __all__ = [
     "ArakoonError",
     "AssertionFailed",
     "BadInput",
+    "CallbackError",
     "ConnectionFailure",
     "ConnectionLost",
     "GoingDown",
@@ -291,6 +292,14 @@ class ProtocolViolation(Exception):
     a bad tag, a reply nobody asked for). The connection is closed, and every
     request still pending on it fails with :class:`ConnectionLost` or
     :class:`RequestNotProcessed`; the request being decoded fails with this."""
+
+
+class CallbackError(Exception):
+    """A callback given with a request (``collapse_tlogs``'s ``progress``) raised.
+
+    The reply was still read to its end, so the connection is in sync and stays
+    open; ``__cause__`` is the callback's exception.
+    """
 
 
 class NotConnectedError(RuntimeError):

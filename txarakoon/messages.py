@@ -41,7 +41,7 @@ from .codec import (
     decode,
 )
 from .consistency import Consistency
-from .errors import ArakoonError, NoMagic, ProtocolViolation, error_for_code
+from .errors import ArakoonError, CallbackError, NoMagic, ProtocolViolation, error_for_code
 from .sequence import SEQUENCE_PAYLOAD
 
 __all__ = [
@@ -131,7 +131,7 @@ _STAT_INT, _STAT_INT64, _STAT_FLOAT, _STAT_STRING, _STAT_LIST = 1, 2, 3, 4, 5
 def _receive_named_field(limit: int) -> Receiver[tuple[str, Any]]:
     kind = yield from INT32.receive(limit)
     raw_name = yield from STRING.receive(limit)
-    name = raw_name.decode("utf-8", errors="backslashreplace")
+    name = raw_name.decode("utf-8", errors="surrogateescape")
     value: Any
     if kind == _STAT_INT:
         value = yield from INT32.receive(limit)
@@ -155,7 +155,7 @@ def _receive_named_field(limit: int) -> Receiver[tuple[str, Any]]:
 
 
 def _encode_named_field(name: str, value: Any) -> bytes:
-    header = STRING.encode(name.encode("utf-8"))
+    header = STRING.encode(name.encode("utf-8", errors="surrogateescape"))
     if isinstance(value, dict):
         body = b"".join(_encode_named_field(key, item) for key, item in value.items())
         return INT32.encode(_STAT_LIST) + header + INT32.encode(len(value)) + body
@@ -229,14 +229,22 @@ class CollapseStream(Type[list[int]]):
         if not 0 <= count <= limit:
             raise ProtocolViolation(f"collapse stream announces {count} frames")
         values = []
+        callback_error: Exception | None = None
         for _ in range(count):
             code = yield from UINT32.receive(limit)
             if code != 0:
                 yield from _raise_error(code, limit)
             value = yield from INT64.receive(limit)
             values.append(value)
-            if progress is not None:
-                progress(value)
+            if progress is not None and callback_error is None:
+                try:
+                    progress(value)
+                except Exception as error:
+                    # Read the stream to its end all the same: the connection
+                    # stays in sync, and the caller learns of its own mistake.
+                    callback_error = error
+        if callback_error is not None:
+            raise CallbackError(f"progress callback raised {callback_error!r}") from callback_error
         return values
 
 
@@ -319,8 +327,10 @@ class Command(Generic[T]):
         for argument, value in zip(self.arguments, values, strict=True):
             try:
                 checked.append(argument.type.check(value))
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"{self.name}: {argument.name}: {error}") from None
+            except TypeError as error:
+                raise TypeError(f"{self.name}: {argument.name}: {error}") from None
+            except ValueError as error:  # UnicodeEncodeError included
+                raise ValueError(f"{self.name}: {argument.name}: {error}") from None
         return Message(self, tuple(checked))
 
     @property
@@ -552,5 +562,7 @@ READ_ONLY_COMMANDS: Final = frozenset(
 
 def collapse_tlogs(count: int, progress: Callable[[int], object] | None = None) -> CollapseMessage:
     """A ``collapse_tlogs`` message reporting progress values to ``progress``."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"collapse_tlogs: progress must be callable, not {progress!r}")
     message = COLLAPSE_TLOGS(count)
     return CollapseMessage(COLLAPSE_TLOGS, message.arguments, progress)

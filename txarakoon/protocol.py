@@ -60,6 +60,7 @@ from .client import AbstractClient, Async, ClientMixin
 from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING, Receiver
 from .errors import (
     ArakoonError,
+    CallbackError,
     ConnectionLost,
     NotConnectedError,
     ProtocolViolation,
@@ -386,6 +387,9 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             self._stop_silence_timer()
         if isinstance(outcome, StopIteration):
             request.resolve(outcome.value)
+            self._write_unsent()
+        elif isinstance(outcome, CallbackError):
+            request.reject(outcome)
             self._write_unsent()
         elif isinstance(outcome, ArakoonError):
             if outcome.closes_connection:

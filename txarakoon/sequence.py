@@ -62,6 +62,9 @@ __all__ = [
 ]
 
 _OPTIONAL_STRING: Final = Option(STRING)
+
+#: A key or value: bytes, or str (sent as UTF-8).
+Key = bytes | bytearray | memoryview | str
 _KEY_LIST: Final = RequestList(STRING)
 
 
@@ -90,7 +93,7 @@ class Step:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Set(Step):
     """Bind ``key`` to ``value``."""
 
@@ -98,29 +101,29 @@ class Set(Step):
     key: bytes
     value: bytes
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _bytes(self.key, "Set key"))
-        object.__setattr__(self, "value", _bytes(self.value, "Set value"))
+    def __init__(self, key: Key, value: Key) -> None:
+        object.__setattr__(self, "key", _bytes(key, "Set key"))
+        object.__setattr__(self, "value", _bytes(value, "Set value"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.key) + STRING.encode(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Delete(Step):
     """Delete ``key``; a missing key fails the whole sequence with ``NotFound``."""
 
     TAG: ClassVar[int] = 2
     key: bytes
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _bytes(self.key, "Delete key"))
+    def __init__(self, key: Key) -> None:
+        object.__setattr__(self, "key", _bytes(key, "Delete key"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Assert(Step):
     """Require ``key`` to be bound to ``value`` (``None``: require it absent)."""
 
@@ -128,15 +131,15 @@ class Assert(Step):
     key: bytes
     value: bytes | None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _bytes(self.key, "Assert key"))
-        object.__setattr__(self, "value", _optional_bytes(self.value, "Assert value"))
+    def __init__(self, key: Key, value: Key | None) -> None:
+        object.__setattr__(self, "key", _bytes(key, "Assert key"))
+        object.__setattr__(self, "value", _optional_bytes(value, "Assert value"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.key) + _OPTIONAL_STRING.encode(self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class DeletePrefix(Step):
     """Delete every key starting with ``prefix``. Not undone if the sequence fails
     later (D19), and blind to keys set earlier in the same sequence (D20)."""
@@ -144,28 +147,28 @@ class DeletePrefix(Step):
     TAG: ClassVar[int] = 14
     prefix: bytes
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "prefix", _bytes(self.prefix, "DeletePrefix prefix"))
+    def __init__(self, prefix: Key) -> None:
+        object.__setattr__(self, "prefix", _bytes(prefix, "DeletePrefix prefix"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.prefix)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AssertExists(Step):
     """Require ``key`` to exist."""
 
     TAG: ClassVar[int] = 15
     key: bytes
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _bytes(self.key, "AssertExists key"))
+    def __init__(self, key: Key) -> None:
+        object.__setattr__(self, "key", _bytes(key, "AssertExists key"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Replace(Step):
     """Bind ``key`` to ``value`` whatever it was (``None``: delete it if present)."""
 
@@ -173,9 +176,9 @@ class Replace(Step):
     key: bytes
     value: bytes | None
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _bytes(self.key, "Replace key"))
-        object.__setattr__(self, "value", _optional_bytes(self.value, "Replace value"))
+    def __init__(self, key: Key, value: Key | None) -> None:
+        object.__setattr__(self, "key", _bytes(key, "Replace key"))
+        object.__setattr__(self, "value", _optional_bytes(value, "Replace value"))
 
     def _encode_fields(self) -> bytes:
         return STRING.encode(self.key) + _OPTIONAL_STRING.encode(self.value)
@@ -188,16 +191,17 @@ _CONTAINS_EXACTLY: Final = 1
 class AssertRange(Step):
     """Require the keys starting with ``prefix`` to be exactly ``keys``.
 
-    ``keys`` may be given in any order; they are kept sorted ascending, and
-    written descending on the wire, which is what the server needs (§7.3). The
-    server sees the store as it was before the sequence (D20).
+    ``keys`` may be given in any order (and repeated: they are a set); they are
+    kept sorted ascending, and written descending on the wire, which is what the
+    server needs (§7.3). The server sees the store as it was before the
+    sequence (D20).
     """
 
     TAG: ClassVar[int] = 17
     prefix: bytes
     keys: tuple[bytes, ...]
 
-    def __init__(self, prefix: bytes | str, keys: Iterable[bytes | str]) -> None:
+    def __init__(self, prefix: Key, keys: Iterable[Key]) -> None:
         if isinstance(keys, (str, bytes, bytearray, memoryview)):
             raise TypeError("AssertRange keys must be an iterable of keys, not one key")
         checked = sorted({_bytes(key, "AssertRange key") for key in keys})
