@@ -163,3 +163,31 @@ def test_demo_runs_to_the_end() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("Done.")
+
+
+def test_options_may_come_before_the_command(nodes: str) -> None:
+    result = subprocess.run(
+        [PYTHON, "-m", "txarakoon", "--nodes", nodes, "--json", "set", "cli/before", "x"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert as_json(nodes, "get", "cli/before") == "x"
+
+
+def test_an_explicit_config_wins_over_the_environment(nodes: str, tmp_path: Any) -> None:
+    from txarakoon.config import ClusterConfig
+
+    ini = tmp_path / "cluster.ini"
+    ini.write_text(ClusterConfig.from_spec(nodes).to_ini())
+    result = subprocess.run(
+        [PYTHON, "-m", "txarakoon", "who-master", "--config", str(ini)],
+        capture_output=True,
+        text=True,
+        env={**ENV, "TXARAKOON_NODES": "arakoon@n0=127.0.0.1:1"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "n0\n"

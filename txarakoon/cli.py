@@ -224,9 +224,10 @@ def _admin(method: str, *fields: str) -> Runner:
 
 
 def _config(args: argparse.Namespace) -> ClusterConfig:
-    nodes = args.nodes or os.environ.get("TXARAKOON_NODES")
-    if args.config and nodes:
+    if args.config and args.nodes:
         raise ConfigError("give --config or --nodes, not both")
+    # The environment is only a default: an explicit --config wins over it.
+    nodes = args.nodes or (None if args.config else os.environ.get("TXARAKOON_NODES"))
     if args.config:
         config = ClusterConfig.from_ini(args.config)
     elif nodes:
@@ -311,6 +312,29 @@ def _run_client(args: argparse.Namespace, runner: Runner, stream: TextIO) -> int
     return status[0] if status else EXIT_ARAKOON_ERROR
 
 
+def _add_common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    where = parser.add_argument_group("cluster")
+    where.add_argument("--config", metavar="FILE.ini", help="an Arakoon cluster configuration")
+    where.add_argument(
+        "--nodes",
+        metavar="CLUSTER@name=host:port,...",
+        help="the cluster id and its nodes (default: $TXARAKOON_NODES)",
+    )
+    where.add_argument("--timeout", type=float, default=30.0, help="seconds per call (30)")
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls-ca", metavar="PEM", help="CA certificate: turns TLS on")
+    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="client certificate's key")
+    tls.add_argument("--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum")
+    tls.add_argument("--tls-verify-hostname", action="store_true", help="check host names")
+    output = parser.add_argument_group("input and output")
+    output.add_argument("--json", action="store_true", help="print JSON for scripts")
+    output.add_argument("--hex", action="store_true", help="keys and values in hexadecimal")
+    if suppress:
+        for action in parser._actions:
+            action.default = argparse.SUPPRESS
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="txarakoon",
@@ -319,24 +343,11 @@ def _parser() -> argparse.ArgumentParser:
         "5 outcome unknown, 6 timeout, 7 other Arakoon error, 8 bad configuration.",
     )
     parser.add_argument("--version", action="version", version=f"txarakoon {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    where = common.add_argument_group("cluster")
-    where.add_argument("--config", metavar="FILE.ini", help="an Arakoon cluster configuration")
-    where.add_argument(
-        "--nodes",
-        metavar="CLUSTER@name=host:port,...",
-        help="the cluster id and its nodes (default: $TXARAKOON_NODES)",
-    )
-    where.add_argument("--timeout", type=float, default=30.0, help="seconds per call (30)")
-    tls = common.add_argument_group("TLS")
-    tls.add_argument("--tls-ca", metavar="PEM", help="CA certificate: turns TLS on")
-    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
-    tls.add_argument("--tls-key", metavar="PEM", help="client certificate's key")
-    tls.add_argument("--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum")
-    tls.add_argument("--tls-verify-hostname", action="store_true", help="check host names")
-    output = common.add_argument_group("input and output")
-    output.add_argument("--json", action="store_true", help="print JSON for scripts")
-    output.add_argument("--hex", action="store_true", help="keys and values in hexadecimal")
+    _add_common_options(parser, suppress=False)
+    # Sub-commands accept the same options after their name; SUPPRESS keeps a
+    # value given before the name from being reset by the sub-command's default.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _add_common_options(common, suppress=True)
 
     reads = argparse.ArgumentParser(add_help=False)
     reads.add_argument("--dirty", action="store_true", help="allow a stale read from any node")
