@@ -17,3 +17,10 @@ run docs/examples/quickstart_blocking.py
 run docs/examples/protocol_single_node.py
 run docs/examples/asyncio_example.py
 run docs/examples/asyncio_example.py --asyncio-run
+
+# Test-suite examples: pytest with txarakoon's plugin (and pytest-twisted), and
+# trial with the mixins. trial's scratch directory stays out of the checkout.
+TRIAL_TEMP="$(mktemp -d "${TMPDIR:-/tmp}/txarakoon-trial.XXXXXX")"
+trap 'rm -rf "$TRIAL_TEMP"' EXIT
+run -m pytest -p no:cacheprovider docs/examples/test_with_pytest.py
+run -m twisted.trial --temp-directory "$TRIAL_TEMP/_trial_temp" docs/examples/test_with_trial.py

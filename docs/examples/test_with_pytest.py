@@ -1,0 +1,216 @@
+"""Testing code that uses Arakoon with pytest and txarakoon's fixtures.
+
+Run it with ``python -m pytest docs/examples/test_with_pytest.py``. The plugin
+comes with txarakoon; the reactor-based tests at the end also need
+pytest-twisted (``pip install pytest-twisted``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.threads import deferToThread
+
+from txarakoon.blocking import SocketClient
+from txarakoon.consistency import AtLeast
+from txarakoon.errors import (
+    AssertionFailed,
+    ConnectionLost,
+    InconsistentRead,
+    NoLongerMaster,
+    NotFound,
+)
+from txarakoon.sequence import AssertRange, Delete, DeletePrefix, Set
+
+# -- the code under test --------------------------------------------------------
+
+
+async def increment(client: Any, key: bytes) -> int:
+    """Add one to the counter at ``key`` with compare-and-swap; the new count.
+
+    ``client`` is anything with the client API: an ``ArakoonProtocol``, an
+    ``ArakoonClient``.
+    """
+    while True:
+        try:
+            current: bytes | None = await client.get(key)
+        except NotFound:
+            current = None
+        wanted = b"%d" % (int(current or b"0") + 1)
+        # test_and_set returns the value it found: equal to ours means it swapped.
+        if await client.test_and_set(key, current, wanted) == current:
+            return int(wanted)
+
+
+# -- synchronous tests: an in-memory cluster, no sockets, no reactor --------------------
+
+
+def test_increment_counts_from_one(arakoon_client: Any, arakoon_resolve: Any) -> None:
+    assert arakoon_resolve(increment(arakoon_client, b"visits")) == 1
+    assert arakoon_resolve(increment(arakoon_client, b"visits")) == 2
+    assert arakoon_resolve(arakoon_client.get(b"visits")) == b"2"
+
+
+def test_concurrent_increments_lose_no_update(arakoon_cluster: Any, arakoon_resolve: Any) -> None:
+    # Two connections race; the loser of each swap tries again.
+    first = arakoon_cluster.connect_in_memory().client
+    second = arakoon_cluster.connect_in_memory().client
+    both = gatherResults(
+        [
+            Deferred.fromCoroutine(increment(first, b"visits")),
+            Deferred.fromCoroutine(increment(second, b"visits")),
+        ]
+    )
+    assert sorted(arakoon_resolve(both)) == [1, 2]
+
+
+def test_bytes_move_only_when_flushed(arakoon_client: Any, arakoon_cluster: Any) -> None:
+    pending = arakoon_client.set(b"key", b"value")
+    assert not pending.called  # written to the in-memory transport, not delivered
+    arakoon_cluster.flush()
+    assert pending.called
+
+
+def test_increment_survives_losing_the_master(
+    arakoon_cluster: Any, arakoon_memory_cluster_client: Any, arakoon_resolve: Any
+) -> None:
+    client = arakoon_memory_cluster_client  # an ArakoonClient: it finds the master
+    assert arakoon_resolve(increment(client, b"visits")) == 1
+    arakoon_resolve(arakoon_cluster.kill("n0"))
+    # The others name n0 until its lease runs out, then elect n1: about 11 s,
+    # which arakoon_resolve lets pass on the cluster's clock at once.
+    assert arakoon_resolve(increment(client, b"visits")) == 2
+    assert arakoon_cluster.master == "n1"
+
+
+@pytest.mark.arakoon(3, lag=1)
+def test_a_slave_lags_one_update(arakoon_cluster: Any, arakoon_resolve: Any) -> None:
+    master = arakoon_cluster.connect_in_memory("n0").client
+    slave = arakoon_cluster.connect_in_memory("n1").client
+    arakoon_resolve(master.set(b"key", b"value"))
+    txid = arakoon_resolve(master.get_txid())
+    with pytest.raises(InconsistentRead):
+        arakoon_resolve(slave.get(b"key", consistency=txid))
+    arakoon_resolve(master.nop())  # one more update: the slave applies ours
+    assert arakoon_resolve(slave.get(b"key", consistency=txid)) == b"value"
+
+
+def test_a_node_that_answers_slowly(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_cluster["n0"].delay_replies(2.5)
+    arakoon_resolve(arakoon_client.nop())
+    assert arakoon_cluster.clock.seconds() == 2.5
+
+
+def test_a_write_answered_no_longer_master(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    # The master loses its role while handling the write: the client cannot
+    # know whether it was applied (here it was, as production usually does).
+    arakoon_cluster.no_longer_master("n0", applied=True)
+    with pytest.raises(NoLongerMaster):
+        arakoon_resolve(arakoon_client.set(b"key", b"value"))
+    assert arakoon_resolve(arakoon_client.get(b"key")) == b"value"  # connection kept
+
+
+def test_a_connection_cut_in_the_middle_of_a_reply(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_cluster.seed({"key": "a value longer than six bytes"})
+    arakoon_cluster["n0"].cut_connections_after(6)
+    with pytest.raises(ConnectionLost):
+        arakoon_resolve(arakoon_client.get(b"key"))
+
+
+# -- what the real Arakoon does, and the in-memory one too -----------------------------
+
+
+def test_d16_test_and_set_of_a_missing_key(arakoon_client: Any, arakoon_resolve: Any) -> None:
+    # A missing key with an expected value: None back, nothing written, no NotFound.
+    assert arakoon_resolve(arakoon_client.test_and_set(b"key", b"expected", b"new")) is None
+    assert arakoon_resolve(arakoon_client.exists(b"key")) is False
+
+
+def test_d19_a_failing_sequence_keeps_a_delete_prefix(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_cluster.seed({"job/1": "a", "job/2": "b"})
+    steps = [DeletePrefix(b"job/"), Set(b"job/3", b"c"), Delete(b"missing")]
+    with pytest.raises(NotFound):
+        arakoon_resolve(arakoon_client.sequence(steps))
+    # The Set was undone; the DeletePrefix was not.
+    assert arakoon_resolve(arakoon_client.prefix(b"job/")) == []
+
+
+def test_d20_delete_prefix_does_not_see_earlier_steps(
+    arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_resolve(arakoon_client.sequence([Set(b"job/new", b"x"), DeletePrefix(b"job/")]))
+    assert arakoon_resolve(arakoon_client.prefix(b"job/")) == [b"job/new"]
+
+
+def test_d21_the_value_limit_is_for_set_not_for_sequences(
+    arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    eight_mib = b"x" * (8 * 1024 * 1024)
+    with pytest.raises(ValueError):
+        arakoon_client.set(b"big", eight_mib)  # refused before sending
+    arakoon_resolve(arakoon_client.sequence([Set(b"big", eight_mib)]))
+    assert len(arakoon_resolve(arakoon_client.get(b"big"))) == len(eight_mib)
+
+
+def test_d22_any_negative_max_elements_means_all(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_cluster.seed({"a": "1", "b": "2", "c": "3"})
+    assert arakoon_resolve(arakoon_client.prefix(b"", -5)) == [b"a", b"b", b"c"]
+    assert arakoon_resolve(arakoon_client.prefix(b"", 0)) == []
+
+
+def test_d23_a_failing_assert_range_names_both_key_lists(
+    arakoon_cluster: Any, arakoon_client: Any, arakoon_resolve: Any
+) -> None:
+    arakoon_cluster.seed({"job/1": "a", "job/3": "c"})
+    with pytest.raises(AssertionFailed) as caught:
+        arakoon_resolve(arakoon_client.sequence([AssertRange(b"job/", [b"job/1", b"job/2"])]))
+    assert caught.value.message == b'ContainsExactly [ "job/1; job/2" ] actual: job/1,job/3'
+
+
+# -- reactor tests (pytest-twisted): real loopback sockets -------------------------------
+
+
+@pytest_twisted.ensureDeferred
+async def test_increment_over_tcp(arakoon_cluster_client: Any) -> None:
+    assert await increment(arakoon_cluster_client, b"visits") == 1
+    assert await arakoon_cluster_client.get(b"visits") == b"1"
+
+
+@pytest_twisted.ensureDeferred
+async def test_blocking_code_runs_in_a_thread(arakoon_listening_cluster: Any) -> None:
+    # A blocking client must not wait inside the reactor that serves it: give
+    # it a thread, and the reactor keeps answering.
+    address = arakoon_listening_cluster["n0"].address
+
+    def blocking_work() -> bytes:
+        with SocketClient(address, "arakoon", timeout=10) as client:
+            client.set(b"key", b"from a thread")
+            return client.get(b"key")
+
+    assert await deferToThread(blocking_work) == b"from a thread"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_slave_over_tcp(arakoon_listening_cluster: Any) -> None:
+    from twisted.internet import reactor
+
+    from txarakoon.protocol import connect
+
+    cluster = arakoon_listening_cluster
+    slave = await connect(reactor, cluster.endpoint("n2"), cluster.cluster_id)
+    assert await slave.who_master() == b"n0"
+    assert isinstance(await slave.get_txid(), AtLeast)
+    await slave.close()
