@@ -2,28 +2,41 @@
 
 :class:`ArakoonClient` finds the master, keeps one pipelined
 :class:`~txarakoon.protocol.ArakoonProtocol` connection per node it talks to,
-follows the master through elections, and retries only what is safe:
+follows the master through elections, and retries only what is safe. "Reads"
+are the commands of :data:`~txarakoon.messages.READ_ONLY_COMMANDS`; every other
+command is a write:
 
-=====================================  ============  ==============================
-failure                                reads         writes
-=====================================  ============  ==============================
-``NotMaster`` reply                    retried       retried (not applied)
-``RequestNotProcessed``                retried       retried (not applied)
-connection refused / unreachable       retried       retried (not applied)
-no master known                        retried       retried (not applied)
-``MaxConnections``/``GoingDown`` as    retried       retried (sent before the
-the first reply on a new connection                  server read anything)
-``ConnectionLost`` after sending       retried       ``OutcomeUnknown``
-``NoLongerMaster``                     retried       ``OutcomeUnknown``
-``GoingDown`` after sending            retried       ``OutcomeUnknown``
-the call's deadline                    ``RequestTimeout``  ``OutcomeUnknown`` if sent
-any other ``ArakoonError``             raised        raised
-=====================================  ============  ==============================
+=========================================  ==================  ==========================
+failure                                    reads               writes
+=========================================  ==================  ==========================
+``NotMaster`` reply (0x04)                 retried             retried (not applied)
+``RequestNotProcessed`` (queued behind a   retried             retried (not applied)
+closing reply, or never written)
+connection refused, unreachable, connect   retried             retried (not applied)
+or TLS handshake failed or timed out
+no master known (``NoMasterError``)        retried             retried (not applied)
+``MaxConnections``/``GoingDown`` as the    retried             retried (the server had
+first reply on a new connection                                read nothing yet)
+``GoingDown`` after other replies          retried             ``OutcomeUnknown``
+``ConnectionLost`` after sending (lost,    retried             ``OutcomeUnknown``
+aborted, silence timeout)
+``NoLongerMaster`` (0x21)                  (not sent)          ``OutcomeUnknown``
+``InconsistentRead`` (0x80, ``AtLeast``)   raised              \\-
+any other ``ArakoonError``, protocol       raised              raised
+violation
+the call's deadline                        ``RequestTimeout``  ``OutcomeUnknown`` if sent,
+                                           (or the last        else the last error (or
+                                           error if not sent)  ``RequestTimeout``)
+:meth:`~ArakoonClient.disconnect` while    ``NotConnected``    ``OutcomeUnknown`` if sent,
+pending                                    ``Error``           else ``NotConnectedError``
+=========================================  ==================  ==========================
 
 ``client.using(retry_idempotent=True)`` also retries ``set``, ``confirm`` and
 ``nop`` where the table says ``OutcomeUnknown``: doing them twice has the same
-effect as doing them once. Retries back off exponentially with jitter until the
-call's deadline, then the last error is raised.
+effect as doing them once (unless another client wrote the key in between).
+Retries back off exponentially with jitter until the call's deadline, then the
+last error is raised. ``who_master()`` on the client runs a fresh discovery and
+answers ``None`` when no master can be confirmed.
 
 Reads with ``allow_dirty=True``, ``NoGuarantees`` or ``AtLeast(i)`` go to the
 *read node* (by default one chosen at random, falling back to others); the
@@ -36,7 +49,7 @@ import random as _random
 import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from twisted.internet.defer import (
     CancelledError,
@@ -46,10 +59,12 @@ from twisted.internet.defer import (
     succeed,
 )
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
-from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
+from twisted.internet.interfaces import IHandshakeListener, IReactorTime, IStreamClientEndpoint
+from twisted.internet.protocol import connectionDone
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from . import messages
 from .admin import AdminMixin
@@ -72,7 +87,10 @@ from .errors import (
 from .messages import Message
 from .protocol import ArakoonProtocol, ArakoonProtocolFactory
 
-__all__ = ["ArakoonClient", "ClientView", "NodeClient", "ReadYourWrites"]
+if TYPE_CHECKING:
+    from .tls import ClientTLS
+
+__all__ = ["ArakoonClient", "CallOptions", "ClientView", "NodeClient", "ReadYourWrites"]
 
 T = TypeVar("T")
 
@@ -80,6 +98,14 @@ T = TypeVar("T")
 IDEMPOTENT_WRITES = frozenset({"set", "confirm", "nop"})
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
+
+# Values longer than this are shortened where an error names its request.
+_SHOWN = 120
+
+
+def _describe(message: Message[Any]) -> str:
+    text = repr(message)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 4] + "...)"
 
 
 @dataclass(frozen=True)
@@ -90,41 +116,72 @@ class CallOptions:
     retry_idempotent: bool = False
 
 
+# Why a call was interrupted (see _Attempt.interrupt).
+_DEADLINE = "deadline"
+_DISCONNECT = "disconnect"
+
+
 class _Attempt:
     """State of one call across its retries."""
 
-    __slots__ = ("deadline", "timed_out")
+    __slots__ = ("deadline", "interrupted", "result")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.timed_out = False
+        self.interrupted: str | None = None
+        self.result: Deferred[Any] | None = None
+
+    def interrupt(self, why: str) -> None:
+        if self.interrupted is None and self.result is not None:
+            self.interrupted = why
+            self.result.cancel()
 
 
-def _share(source: Deferred[T]) -> Callable[[], Deferred[T]]:
-    """Let several callers wait for ``source``: each gets its own Deferred, so
-    that awaiting (which consumes a Deferred's result) or cancelling one does
-    not affect the others."""
-    waiters: list[Deferred[T]] = []
-    outcome: list[Any] = []
+class _Shared(Generic[T]):
+    """Several callers waiting for one operation (a connection, a discovery).
 
-    def settle(result: Any) -> Any:
-        outcome.append(result)
+    Each caller gets its own Deferred, so that awaiting one (which consumes its
+    result) or cancelling one does not affect the others. When every caller has
+    cancelled, the operation itself is cancelled: nothing keeps running (or
+    keeps a timer) for nobody.
+    """
+
+    def __init__(self, source: Deferred[T]) -> None:
+        self._source = source
+        self._waiters: list[Deferred[T]] = []
+        self._outcome: list[Any] = []
+        source.addBoth(self._settle)
+
+    @property
+    def done(self) -> bool:
+        return bool(self._outcome)
+
+    def _settle(self, result: Any) -> None:
+        self._outcome.append(result)
+        waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             _fire(waiter, result)
-        waiters.clear()
-        return result
+        # Every waiter got the failure, if any: the chain ends here.
 
-    source.addBoth(settle)
-
-    def wait() -> Deferred[T]:
-        waiter: Deferred[T] = Deferred()
-        if outcome:
-            _fire(waiter, outcome[0])
-        else:
-            waiters.append(waiter)
+    def wait(self) -> Deferred[T]:
+        if self._outcome:
+            done: Deferred[T] = Deferred()
+            _fire(done, self._outcome[0])
+            return done
+        waiter: Deferred[T] = Deferred(self._abandon)
+        self._waiters.append(waiter)
         return waiter
 
-    return wait
+    def _abandon(self, waiter: Deferred[T]) -> None:
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+        if not self._waiters and not self._outcome:
+            self._source.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the operation (its waiters get ``CancelledError``)."""
+        if not self._outcome:
+            self._source.cancel()
 
 
 def _fire(waiter: Deferred[Any], result: Any) -> None:
@@ -136,6 +193,92 @@ def _fire(waiter: Deferred[Any], result: Any) -> None:
         waiter.callback(result)
 
 
+@implementer(IHandshakeListener)
+class _NodeProtocol(ArakoonProtocol):
+    """An :class:`ArakoonProtocol` that counts the requests written on it and
+    tells when its TLS handshake (if any) is done."""
+
+    def __init__(
+        self, cluster_id: bytes | str, *, close_timeout: float | None = None, **settings: Any
+    ) -> None:
+        super().__init__(cluster_id, **settings)
+        self.close_timeout = close_timeout
+        self.requests_sent = 0
+        self._handshake_waiters: list[Deferred[None]] = []
+        self._handshake_done = False
+        self._lost_reason: BaseException | None = None
+        self._aborted = False
+
+    def send(self, message: Message[T]) -> Deferred[T]:
+        """Send ``message``; :class:`~txarakoon.errors.RequestNotProcessed` if
+        the connection died since it was handed out."""
+        if not self.connected:
+            return fail(RequestNotProcessed("the connection is closed", _describe(message)))
+        self.requests_sent += 1
+        return self._process(message)
+
+    def close(self) -> Deferred[None]:
+        """Close the connection; abort it if it is not closed after
+        ``close_timeout`` seconds (a TLS close waits for the peer's answer)."""
+        transport: Any = self.transport
+        if transport is None or self._lost_reason is not None:
+            return super().close()
+        # Twisted's TLS layer starts its shutdown only once no producer is
+        # registered: without this, closing a TLS connection never ends.
+        transport.unregisterProducer()
+        closing = super().close()
+        if not closing.called and self.clock is not None and self.close_timeout is not None:
+            timer = self.clock.callLater(self.close_timeout, self.abort)
+
+            def closed(result: object) -> object:
+                if timer.active():
+                    timer.cancel()
+                return result
+
+            closing.addBoth(closed)
+        return closing
+
+    def abort(self) -> None:
+        """Drop the connection at once."""
+        transport: Any = self.transport
+        if transport is not None and not self._aborted:
+            self._aborted = True
+            transport.abortConnection()
+
+    def handshakeCompleted(self) -> None:
+        self._handshake_done = True
+        waiters, self._handshake_waiters = self._handshake_waiters, []
+        for waiter in waiters:
+            if not waiter.called:  # not cancelled
+                waiter.callback(None)
+
+    def when_handshake_done(self) -> Deferred[None]:
+        """Fires once the TLS handshake has completed; fails with the reason
+        the connection was lost if it is lost before."""
+        if self._handshake_done:
+            return succeed(None)
+        if self._lost_reason is not None:
+            return fail(self._lost_reason)
+        waiter: Deferred[None] = Deferred(lambda _: self.abort())
+        self._handshake_waiters.append(waiter)
+        return waiter
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        lost = self._lost_reason = reason.value
+        super().connectionLost(reason)
+        waiters, self._handshake_waiters = self._handshake_waiters, []
+        for waiter in waiters:
+            if not waiter.called:  # not cancelled
+                waiter.errback(lost)
+
+
+class _NodeProtocolFactory(ArakoonProtocolFactory):
+    def buildProtocol(self, addr: object) -> _NodeProtocol:
+        protocol = _NodeProtocol(self.cluster_id, **self.settings)
+        protocol.factory = self
+        return protocol
+
+
 class _NodeLink:
     """The client's connection to one node: connects on demand, trying the
     node's addresses in turn, and forgets the connection when it is lost."""
@@ -145,86 +288,155 @@ class _NodeLink:
     def __init__(self, client: ArakoonClient, node: NodeConfig) -> None:
         self.client = client
         self.node = node
-        self.protocol: ArakoonProtocol | None = None
-        self.requests_on_protocol = 0
-        self._connecting: Callable[[], Deferred[ArakoonProtocol]] | None = None
+        self.protocol: _NodeProtocol | None = None
+        self._connecting: _Shared[_NodeProtocol] | None = None
+        self._dedicated: set[_NodeProtocol] = set()
         self._next_host = 0
 
-    def get(self) -> Deferred[ArakoonProtocol]:
+    def get(self) -> Deferred[_NodeProtocol]:
         """A connected protocol to this node (connecting if needed)."""
         if self.protocol is not None and self.protocol.connected:
             return succeed(self.protocol)
-        wait = self._connecting
-        if wait is None:
+        if self._connecting is None:
             connecting = Deferred.fromCoroutine(self.open())
-            wait = self._connecting = _share(connecting)
+            # Cache the connection before its waiters resume and send on it.
             connecting.addBoth(self._connected)
-        return wait()
+            shared = _Shared(connecting)
+            if shared.done:  # it connected (or failed) synchronously
+                return shared.wait()
+            self._connecting = shared
+        return self._connecting.wait()
 
-    def _connected(self, result: Any) -> None:
+    def _connected(self, result: Any) -> Any:
         self._connecting = None
-        if isinstance(result, ArakoonProtocol):
+        if isinstance(result, _NodeProtocol):
+            if self.client._closed:
+                result.close()
+                return Failure(NotConnectedError("the client was disconnected"))  # type: ignore[no-untyped-call]
             self.protocol = result
-            self.requests_on_protocol = 0
             result.when_lost().addCallback(self._lost, result)
+            self.log.debug("Connected to {node}", node=self.node.name)
+        return result
 
-    def _lost(self, _: object, protocol: ArakoonProtocol) -> None:
+    def _lost(self, _: object, protocol: _NodeProtocol) -> None:
         if self.protocol is protocol:
-            self.log.info("Connection to {node} lost", node=self.node.name)
+            self.log.info(
+                "Connection to {node} lost: {reason}",
+                node=self.node.name,
+                reason=protocol._lost_reason,
+            )
             self.protocol = None
 
-    async def open(self) -> ArakoonProtocol:
+    async def open(self) -> _NodeProtocol:
         """A new connection, not cached (also used for dedicated connections)."""
-        client = self.client
         hosts = self.node.hosts
         causes: list[str] = []
         for step in range(len(hosts)):
             index = (self._next_host + step) % len(hosts)
             host = hosts[index]
-            endpoint = client._endpoint_for(self.node, host)
-            factory = ArakoonProtocolFactory(
-                client.config.cluster_id,
-                max_in_flight=client.max_in_flight,
-                silence_timeout=client.silence_timeout,
-                clock=client.reactor,
-            )
-            attempt: Deferred[Any] = endpoint.connect(factory)
-            attempt.addTimeout(client.connect_timeout, client.reactor)
             try:
-                protocol: ArakoonProtocol = await attempt
+                protocol = await self._connect(host)
             except CancelledError:
                 raise
             except Exception as error:  # any way of failing to connect
                 causes.append(f"{host}:{self.node.port}: {error}")
                 continue
             self._next_host = index
-            client._configure_socket(protocol)
             return protocol
         self._next_host = (self._next_host + 1) % len(hosts)
         raise RequestNotProcessed(f"cannot connect to {self.node.name} ({'; '.join(causes)})", None)
 
+    async def _connect(self, host: str) -> _NodeProtocol:
+        client = self.client
+        endpoint = client._endpoint_for(self.node, host)
+        factory = _NodeProtocolFactory(
+            client.config.cluster_id,
+            max_in_flight=client.max_in_flight,
+            silence_timeout=client.silence_timeout,
+            clock=client.clock,
+            close_timeout=client.connect_timeout,
+        )
+        attempt: Deferred[Any] = endpoint.connect(factory)
+        attempt.addTimeout(client.connect_timeout, client.clock)
+        protocol: _NodeProtocol = await attempt
+        try:
+            if client._tls is not None:
+                await self._handshake(protocol)
+            if not protocol.connected:
+                # E.g. a MaxConnections/GoingDown frame that arrived before the
+                # first request: the node refused the connection.
+                raise ConnectionError(
+                    "the node closed the connection at once (going down, or too many clients?)"
+                )
+        except BaseException:
+            protocol.abort()
+            raise
+        client._configure_socket(protocol)
+        return protocol
+
+    async def _handshake(self, protocol: _NodeProtocol) -> None:
+        client = self.client
+        done = protocol.when_handshake_done()
+        done.addTimeout(client.connect_timeout, client.clock)
+        try:
+            await done
+        except CancelledError:
+            raise
+        except Exception as error:
+            from .tls import version_advice
+
+            text = f"TLS handshake failed: {error}"
+            advice = version_advice(error, client.config.tls.version if client.config.tls else None)
+            if advice is not None:
+                text += f" ({advice})"
+            raise ConnectionError(text) from error
+
+    async def open_dedicated(self) -> _NodeProtocol:
+        """A connection of its own, closed by :meth:`close` too."""
+        protocol = await self.open()
+        if self.client._closed:
+            protocol.close()
+            raise NotConnectedError("the client was disconnected")
+        self._dedicated.add(protocol)
+        protocol.when_lost().addCallback(lambda _: self._dedicated.discard(protocol))
+        return protocol
+
     def close(self) -> Deferred[None]:
-        protocol, self.protocol = self.protocol, None
-        if protocol is None:
-            return succeed(None)
-        return protocol.close()
+        """Stop connecting, and close every connection to this node."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+        protocols = [self.protocol, *self._dedicated]
+        self.protocol = None
+        closing = [protocol.close() for protocol in protocols if protocol is not None]
+        done: Deferred[Any] = DeferredList(closing, consumeErrors=True)
+        return done.addCallback(lambda _: None)
 
 
 class ArakoonClient(ClientMixin[Async]):
     """A client for a whole Arakoon cluster.
 
     :param config: the :class:`~txarakoon.config.ClusterConfig`.
-    :param reactor: the reactor (TCP connections and time).
+    :param reactor: the reactor: TCP connections (unless ``endpoint_factory``
+        is given) and time (an ``IReactorTime``; a
+        :class:`~twisted.internet.task.Clock` in tests).
     :param timeout: default deadline of a call, retries included (seconds).
-    :param connect_timeout: per address and per discovery question.
+        The default (30 s) rides through a real election, which takes about
+        11 s with Arakoon's default 10 s lease.
+    :param connect_timeout: per address, for the TCP connection, for the TLS
+        handshake, and for each ``who_master`` question of a discovery; also
+        how long a closing connection may take before it is aborted.
     :param silence_timeout: abort a connection whose node sends nothing for this
         long while requests are pending; it must exceed ``drop_master``'s wait
         (half a lease).
     :param backoff: first and largest delay between retries; delays double,
         with ``jitter`` (a fraction) of randomness either way.
     :param read_node: the node for dirty reads; ``None`` picks one at random.
+    :param max_in_flight: requests written and unanswered per connection;
+        more wait unsent (and are then provably not applied).
     :param endpoint_factory: ``(node, host) -> IStreamClientEndpoint``, to
-        connect some other way than TCP (e.g. in memory, in tests).
+        connect some other way than TCP (e.g. in memory, in tests). TLS from
+        ``config.tls`` is applied on top of the endpoint it returns.
+    :param random: the source of randomness (discovery order, read node, jitter).
 
     Use it from Twisted code: every command method returns a Deferred.
     :meth:`disconnect` closes every connection; calls after it fail with
@@ -255,7 +467,7 @@ class ArakoonClient(ClientMixin[Async]):
             ("connect_timeout", connect_timeout),
             ("silence_timeout", silence_timeout),
         ):
-            if value <= 0:
+            if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value}")
         if not 0 < backoff[0] <= backoff[1]:
             raise ValueError(
@@ -274,10 +486,17 @@ class ArakoonClient(ClientMixin[Async]):
         self.max_in_flight = max_in_flight
         self._random = random or _random.Random()
         self._endpoint_factory = endpoint_factory
+        self._tls: ClientTLS | None = None
+        if config.tls is not None:
+            from .tls import ClientTLS
+
+            self._tls = ClientTLS(config.tls)
         self._links = {name: _NodeLink(self, node) for name, node in config.nodes.items()}
         self._master: str | None = None
+        self._last_master: str | None = None
         self._master_hint: str | None = None
-        self._discovery: Callable[[], Deferred[str]] | None = None
+        self._discovery: _Shared[str] | None = None
+        self._attempts: set[_Attempt] = set()
         self.read_node = read_node or self._random.choice(list(config.nodes))
         self._closed = False
 
@@ -298,12 +517,14 @@ class ArakoonClient(ClientMixin[Async]):
         return self._submit(message, CallOptions())
 
     def using(self, *, timeout: float | None = None, retry_idempotent: bool = False) -> ClientView:
-        """A view of this client whose calls use these settings::
+        """A view of this client whose calls use these settings.
 
-        await client.using(timeout=2).get(b"k")
-        await client.using(retry_idempotent=True).set(b"k", b"v")
+        For example::
+
+            await client.using(timeout=2).get(b"k")
+            await client.using(retry_idempotent=True).set(b"k", b"v")
         """
-        if timeout is not None and timeout <= 0:
+        if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be positive, not {timeout}")
         if not isinstance(retry_idempotent, bool):
             raise TypeError("retry_idempotent must be a bool")
@@ -323,38 +544,72 @@ class ArakoonClient(ClientMixin[Async]):
         return ReadYourWrites(self)
 
     def disconnect(self) -> Deferred[None]:
-        """Close every connection; fires once all are closed."""
+        """Stop every pending call and close every connection; fires once all
+        are closed. Pending calls fail with
+        :class:`~txarakoon.errors.NotConnectedError` (writes already sent with
+        :class:`~txarakoon.errors.OutcomeUnknown`), and so do later calls."""
         self._closed = True
         self._master = None
+        for attempt in list(self._attempts):
+            attempt.interrupt(_DISCONNECT)
+        if self._discovery is not None:
+            self._discovery.cancel()
         closing = [link.close() for link in self._links.values()]
         done: Deferred[Any] = DeferredList(closing, consumeErrors=True)
         return done.addCallback(lambda _: None)
 
-    # -- routing --------------------------------------------------------------
+    # -- calls ------------------------------------------------------------------
+
+    def _run(
+        self, call: Callable[[_Attempt], Coroutine[Any, Any, T]], timeout: float | None
+    ) -> Deferred[T]:
+        """Run ``call`` under a deadline (``None``: none), interruptible by
+        :meth:`disconnect`."""
+        deadline = float("inf") if timeout is None else self.clock.seconds() + timeout
+        attempt = _Attempt(deadline)
+        result: Deferred[T] = Deferred.fromCoroutine(call(attempt))
+        if result.called:
+            return result
+        attempt.result = result
+        self._attempts.add(attempt)
+        timer = None
+        if timeout is not None:
+            timer = self.clock.callLater(timeout, attempt.interrupt, _DEADLINE)
+
+        def finished(outcome: object) -> object:
+            self._attempts.discard(attempt)
+            if timer is not None and timer.active():
+                timer.cancel()
+            return outcome
+
+        return result.addBoth(finished)
 
     def _submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
         if self._closed:
             return fail(NotConnectedError("the client was disconnected"))
-        timeout = options.timeout or self.timeout
-        attempt = _Attempt(self.clock.seconds() + timeout)
+        timeout = options.timeout if options.timeout is not None else self.timeout
         if message.command is messages.WHO_MASTER:
-            call: Coroutine[Any, Any, Any] = self._ask_who_master(attempt)
+            asking = cast("Message[Any]", message)
+            return self._run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
+        return self._run(lambda attempt: self._call(message, options, attempt), timeout)
+
+    def _interrupted(
+        self, attempt: _Attempt, message: Message[Any], sent: bool, unknown_is_fine: bool
+    ) -> BaseException:
+        """The error of a call stopped by its deadline or by :meth:`disconnect`
+        (``unknown_is_fine``: a sent request may be reported as such rather
+        than as an :class:`OutcomeUnknown`)."""
+        request = _describe(message)
+        cause: BaseException
+        if attempt.interrupted == _DISCONNECT:
+            cause = NotConnectedError(f"the client was disconnected during {request}")
         else:
-            call = self._call(message, options, attempt)
-        result: Deferred[T] = Deferred.fromCoroutine(call)
-
-        def expire() -> None:
-            attempt.timed_out = True
-            result.cancel()
-
-        timer = self.clock.callLater(timeout, expire)
-
-        def stop_timer(outcome: object) -> object:
-            if timer.active():
-                timer.cancel()
-            return outcome
-
-        return result.addBoth(stop_timer)
+            cause = RequestTimeout(
+                "no answer within the deadline", request, applied=None if sent else False
+            )
+        if sent and not unknown_is_fine:
+            return OutcomeUnknown(cause, request)
+        return cause
 
     async def _call(self, message: Message[T], options: CallOptions, attempt: _Attempt) -> T:
         name = message.command.name
@@ -363,6 +618,7 @@ class ArakoonClient(ClientMixin[Async]):
         consistency = message.consistency
         dirty = consistency is not None and consistency is not Consistent
         delay = self.backoff[0]
+        last_attempt = False
         avoid: set[str] = set()
         last: BaseException | None = None
         while True:
@@ -372,29 +628,24 @@ class ArakoonClient(ClientMixin[Async]):
                 if self._closed:
                     raise NotConnectedError("the client was disconnected")
                 node = self._dirty_node(avoid) if dirty else await self._find_master()
-                link = self._links[node]
-                protocol = await link.get()
-                first = link.requests_on_protocol == 0
-                link.requests_on_protocol += 1
+                protocol = await self._links[node].get()
+                first = protocol.requests_sent == 0
+                reply = protocol.send(message)
                 sent = True
-                return await protocol._process(message)
+                return await reply
             except CancelledError:
-                if not attempt.timed_out:
-                    raise
-                if not sent and last is not None:
+                if attempt.interrupted is None:
+                    raise  # the caller cancelled
+                if attempt.interrupted == _DEADLINE and not sent and last is not None:
                     raise last from None
-                timeout = RequestTimeout(
-                    f"no answer within the deadline (last error: {last})",
-                    repr(message),
-                    applied=None if sent else False,
-                )
-                if sent and not retry_unknown:
-                    raise OutcomeUnknown(timeout, repr(message)) from None
-                raise timeout from None
+                raise self._interrupted(attempt, message, sent, retry_unknown) from None
             except (MaxConnections, GoingDown) as error:
-                if not (first or retry_unknown):
-                    raise OutcomeUnknown(error, repr(message)) from None
+                # Sent at connect time, before the server read anything, these
+                # are the first reply on their connection; any later one may
+                # follow a request the server had started on.
                 self._forget(node, error)
+                if not (first or retry_unknown):
+                    raise OutcomeUnknown(error, _describe(message)) from None
                 last = error
             except NotMaster as error:
                 self._forget(node, error, hint=error.master_hint)
@@ -402,25 +653,33 @@ class ArakoonClient(ClientMixin[Async]):
             except (RequestNotProcessed, NoMasterError) as error:
                 self._forget(node, error)
                 last = error
-                if dirty and node is not None and not sent:
+                if dirty and node is not None:
                     avoid.add(node)
             except (ConnectionLost, NoLongerMaster) as error:
                 self._forget(node, error)
                 if not retry_unknown:
-                    raise OutcomeUnknown(error, repr(message)) from None
+                    raise OutcomeUnknown(error, _describe(message)) from None
                 last = error
                 if dirty and node is not None:
                     avoid.add(node)
+            wait = delay * (1 + self.jitter * (2 * self._random.random() - 1))
+            # The last attempt comes just before the deadline, not a whole
+            # backoff step earlier; none when there is no time left for it.
+            remaining = attempt.deadline - self.clock.seconds()
+            if last_attempt or remaining <= self.backoff[0]:
+                raise last
+            if wait >= remaining - self.backoff[0]:
+                # Clamped: this is the last attempt. Without the flag, float
+                # rounding can leave a sliver of time that schedules retries at
+                # the same instant forever.
+                wait = remaining - self.backoff[0]
+                last_attempt = True
             self.log.info(
-                "Retrying {request} in {delay:.3f} s after {error}",
-                request=message,
-                delay=delay,
+                "Retrying {request} in {delay:.3f} s after {error!r}",
+                request=_describe(message),
+                delay=wait,
                 error=last,
             )
-            wait = delay * (1 + self.jitter * (2 * self._random.random() - 1))
-            if self.clock.seconds() + wait >= attempt.deadline:
-                assert last is not None
-                raise last
             await deferLater(self.clock, wait)
             delay = min(delay * 2, self.backoff[1])
 
@@ -436,8 +695,8 @@ class ArakoonClient(ClientMixin[Async]):
         return self.read_node
 
     def _forget(self, node: str | None, cause: BaseException, hint: bytes | None = None) -> None:
-        if self._master == node:
-            self.log.info("Forgetting master {node}: {cause}", node=node, cause=cause)
+        if node is not None and self._master == node:
+            self.log.info("Forgetting master {node}: {cause!r}", node=node, cause=cause)
             self._master = None
         if hint is not None:
             name = hint.decode("utf-8", "replace")
@@ -449,21 +708,24 @@ class ArakoonClient(ClientMixin[Async]):
     def _find_master(self) -> Deferred[str]:
         if self._master is not None:
             return succeed(self._master)
-        wait = self._discovery
-        if wait is None:
+        if self._discovery is None:
             discovering = Deferred.fromCoroutine(self._discover())
-            wait = self._discovery = _share(discovering)
+            discovering.addBoth(self._discovered)
+            shared = _Shared(discovering)
+            if shared.done:
+                return shared.wait()
+            self._discovery = shared
+        return self._discovery.wait()
 
-            def done(result: Any) -> None:
-                # The waiters got the result (or failure); the chain ends here.
-                self._discovery = None
-                if isinstance(result, str):
-                    if result != self._master:
-                        self.log.info("Master is {node}", node=result)
-                    self._master = result
-
-            discovering.addBoth(done)
-        return wait()
+    def _discovered(self, result: Any) -> Any:
+        self._discovery = None
+        if isinstance(result, str) and not self._closed:
+            if result != self._last_master:
+                self.log.info(
+                    "Master is {node} (was {previous})", node=result, previous=self._last_master
+                )
+            self._master = self._last_master = result
+        return result
 
     async def _discover(self) -> str:
         """Ask the nodes, in random order, who is master; accept an answer only
@@ -505,44 +767,42 @@ class ArakoonClient(ClientMixin[Async]):
 
     async def _who_master_on(self, name: str) -> str | None:
         protocol = await self._links[name].get()
-        question = protocol.who_master()
+        question = protocol.send(messages.WHO_MASTER())
         question.addTimeout(self.connect_timeout, self.clock)
         answer = await question
         return None if answer is None else answer.decode("utf-8", "replace")
 
-    async def _ask_who_master(self, attempt: _Attempt) -> bytes | None:
+    async def _ask_who_master(self, message: Message[Any], attempt: _Attempt) -> Any:
         """``who_master()`` on the cluster: a fresh discovery, never the cache."""
         self._master = None
         try:
             name = await self._find_master()
         except NoMasterError:
             return None
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise self._interrupted(attempt, message, False, True) from None
         return name.encode("utf-8")
 
     # -- connections ---------------------------------------------------------
 
     def _endpoint_for(self, node: NodeConfig, host: str) -> IStreamClientEndpoint:
+        endpoint: IStreamClientEndpoint
         if self._endpoint_factory is not None:
-            return self._endpoint_factory(node, host)
-        endpoint: IStreamClientEndpoint = HostnameEndpoint(
-            self.reactor, host, node.port, timeout=self.connect_timeout
-        )
-        if self.config.tls is not None:
-            from .tls import client_connection_creator
-
-            endpoint = wrapClientTLS(client_connection_creator(self.config.tls, host), endpoint)
+            endpoint = self._endpoint_factory(node, host)
+        else:
+            endpoint = HostnameEndpoint(self.reactor, host, node.port, timeout=self.connect_timeout)
+        if self._tls is not None:
+            endpoint = wrapClientTLS(self._tls.creator(host), endpoint)
         return endpoint
 
     def _configure_socket(self, protocol: ArakoonProtocol) -> None:
         keepalive = self.config.keepalive
-        transport: Any = protocol.transport
-        # Through TLS, the TCP transport is the wrapper's own transport.
-        while transport is not None and not hasattr(transport, "getHandle"):
-            transport = getattr(transport, "transport", None)
-        if transport is None or not keepalive.enabled:
+        handle = _socket_of(protocol.transport)
+        if handle is None or not keepalive.enabled:
             return
         try:
-            handle = transport.getHandle()
             handle.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             for option, value in (
                 ("TCP_KEEPIDLE", keepalive.idle),
@@ -551,8 +811,22 @@ class ArakoonClient(ClientMixin[Async]):
             ):
                 if hasattr(socket, option):
                     handle.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-        except (OSError, AttributeError):
-            pass  # not a TCP socket: nothing to keep alive
+        except OSError as error:
+            self.log.debug("Cannot set TCP keepalive: {error}", error=error)
+
+
+def _socket_of(transport: Any) -> socket.socket | None:
+    """The TCP socket under ``transport``, looking through TLS (whose
+    ``getHandle()`` is the OpenSSL connection, its ``transport`` the TCP one)."""
+    for _ in range(4):
+        if transport is None:
+            return None
+        get_handle = getattr(transport, "getHandle", None)
+        handle = get_handle() if callable(get_handle) else None
+        if isinstance(handle, socket.socket):
+            return handle
+        transport = getattr(transport, "transport", None)
+    return None
 
 
 class ClientView(ClientMixin[Async]):
@@ -573,7 +847,10 @@ class ClientView(ClientMixin[Async]):
 class NodeClient(ClientMixin[Async], AdminMixin[Async]):
     """Commands sent to one named node, without master discovery or retries.
 
-    ``collapse_tlogs`` runs on a connection of its own, closed afterwards.
+    Calls share the client's connection to that node and its default deadline
+    (:class:`~txarakoon.errors.RequestTimeout`). ``collapse_tlogs`` runs on a
+    connection of its own, closed afterwards, without deadline (it may take
+    long: cancel its Deferred to give up).
     """
 
     def __init__(self, client: ArakoonClient, link: _NodeLink) -> None:
@@ -586,21 +863,38 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
         return self.client.connected
 
     def _process(self, message: Message[T]) -> Deferred[T]:
-        if not self.client.connected:
+        client = self.client
+        if client._closed:
             return fail(NotConnectedError("the client was disconnected"))
         if message.command is messages.COLLAPSE_TLOGS:
-            return Deferred.fromCoroutine(self._dedicated(message))
-        result = Deferred.fromCoroutine(self._send(message))
-        return result.addTimeout(self.client.timeout, self.client.clock)
+            return client._run(lambda attempt: self._dedicated(message, attempt), None)
+        return client._run(lambda attempt: self._send(message, attempt), client.timeout)
 
-    async def _send(self, message: Message[T]) -> T:
-        protocol = await self._link.get()
-        return await protocol._process(message)
-
-    async def _dedicated(self, message: Message[T]) -> T:
-        protocol = await self._link.open()
+    async def _send(self, message: Message[T], attempt: _Attempt) -> T:
+        sent = False
         try:
-            return await protocol._process(message)
+            protocol = await self._link.get()
+            reply = protocol.send(message)
+            sent = True
+            return await reply
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise self.client._interrupted(attempt, message, sent, True) from None
+
+    async def _dedicated(self, message: Message[T], attempt: _Attempt) -> T:
+        try:
+            protocol = await self._link.open_dedicated()
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise self.client._interrupted(attempt, message, False, True) from None
+        try:
+            return await protocol.send(message)
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise self.client._interrupted(attempt, message, True, True) from None
         finally:
             protocol.close()
 

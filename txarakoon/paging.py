@@ -10,6 +10,10 @@ Each function returns an asynchronous iterator for ``async for`` in code run wit
 Every page is a separate read of ``page_size`` items starting after the last
 key of the previous page. The pages are each consistent, but the whole is not a
 snapshot: keys written or deleted between two pages may or may not be seen.
+With a cluster client each page is a call of its own (retried on failover
+like any read; with ``allow_dirty`` or ``NoGuarantees`` two pages may even come
+from different nodes). The arguments are checked when the function is called,
+before the first page is read.
 """
 
 from __future__ import annotations
@@ -21,7 +25,13 @@ from .client import Async, ClientMixin
 from .codec import STRING
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
 
-__all__ = ["iter_prefix", "iter_range", "iter_range_entries", "iter_rev_range_entries"]
+__all__ = [
+    "iter_prefix",
+    "iter_range",
+    "iter_range_entries",
+    "iter_rev_range_entries",
+    "prefix_end",
+]
 
 Key = bytes | str
 
@@ -30,7 +40,8 @@ def _page_size(page_size: int) -> int:
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise TypeError(f"page_size must be an int, not {type(page_size).__name__}")
     if not 0 < page_size < 2**31:
-        raise ValueError(f"page_size must be positive, not {page_size}")
+        # max_elements is an int32 on the wire, and 0 would never advance.
+        raise ValueError(f"page_size must be between 1 and 2**31 - 1, not {page_size}")
     return page_size
 
 
@@ -47,7 +58,7 @@ def prefix_end(prefix: bytes) -> bytes | None:
     return trimmed[:-1] + bytes((trimmed[-1] + 1,))
 
 
-async def iter_range(
+def iter_range(
     client: ClientMixin[Async],
     begin_key: Key | None,
     begin_inclusive: bool,
@@ -59,20 +70,21 @@ async def iter_range(
     consistency: Consistency | None = None,
 ) -> AsyncIterator[bytes]:
     """The keys of :meth:`~txarakoon.client.ClientMixin.range`, page by page."""
-    async for key, _ in _pages(
-        client,
-        "range",
-        _optional_key(begin_key),
-        begin_inclusive,
-        _optional_key(end_key),
-        end_inclusive,
-        _page_size(page_size),
-        resolve(allow_dirty, consistency),
-    ):
-        yield key
+    return _keys(
+        _pages(
+            client,
+            "range",
+            _optional_key(begin_key),
+            begin_inclusive,
+            _optional_key(end_key),
+            end_inclusive,
+            _page_size(page_size),
+            resolve(allow_dirty, consistency),
+        )
+    )
 
 
-async def iter_range_entries(
+def iter_range_entries(
     client: ClientMixin[Async],
     begin_key: Key | None,
     begin_inclusive: bool,
@@ -85,7 +97,7 @@ async def iter_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The ``(key, value)`` pairs of
     :meth:`~txarakoon.client.ClientMixin.range_entries`, page by page."""
-    async for entry in _pages(
+    return _pages(
         client,
         "range_entries",
         _optional_key(begin_key),
@@ -94,11 +106,10 @@ async def iter_range_entries(
         end_inclusive,
         _page_size(page_size),
         resolve(allow_dirty, consistency),
-    ):
-        yield entry
+    )
 
 
-async def iter_rev_range_entries(
+def iter_rev_range_entries(
     client: ClientMixin[Async],
     begin_key: Key | None,
     begin_inclusive: bool,
@@ -111,7 +122,7 @@ async def iter_rev_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The pairs of :meth:`~txarakoon.client.ClientMixin.rev_range_entries`
     (descending; ``begin_key`` is the upper bound), page by page."""
-    async for entry in _pages(
+    return _pages(
         client,
         "rev_range_entries",
         _optional_key(begin_key),
@@ -120,11 +131,10 @@ async def iter_rev_range_entries(
         end_inclusive,
         _page_size(page_size),
         resolve(allow_dirty, consistency),
-    ):
-        yield entry
+    )
 
 
-async def iter_prefix(
+def iter_prefix(
     client: ClientMixin[Async],
     prefix: Key,
     page_size: int = 1000,
@@ -132,18 +142,29 @@ async def iter_prefix(
     *,
     consistency: Consistency | None = None,
 ) -> AsyncIterator[bytes]:
-    """The keys starting with ``prefix``, ascending, page by page."""
+    """The keys starting with ``prefix``, ascending, page by page.
+
+    Arakoon's ``prefix_keys`` cannot start after a given key, so this pages
+    with ``range`` from ``prefix`` (inclusive) to :func:`prefix_end`
+    (exclusive).
+    """
     start = STRING.check(prefix)
-    async for key, _ in _pages(
-        client,
-        "range",
-        start,
-        True,
-        prefix_end(start),
-        False,
-        _page_size(page_size),
-        resolve(allow_dirty, consistency),
-    ):
+    return _keys(
+        _pages(
+            client,
+            "range",
+            start,
+            True,
+            prefix_end(start),
+            False,
+            _page_size(page_size),
+            resolve(allow_dirty, consistency),
+        )
+    )
+
+
+async def _keys(pages: AsyncIterator[tuple[bytes, Any]]) -> AsyncIterator[bytes]:
+    async for key, _ in pages:
         yield key
 
 

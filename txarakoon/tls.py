@@ -1,6 +1,7 @@
 """TLS towards Arakoon client ports, with Twisted's TLS (``pip install 'txarakoon[tls]'``).
 
-The server's certificate chain is always verified against the configured CA.
+The server's certificate chain is always verified against the configured CA
+(every certificate of the ``tls_ca_cert`` file is trusted, so a bundle works).
 The host name is checked only when :attr:`~txarakoon.config.TLSConfig.verify_hostname`
 is set, because Arakoon certificates usually name nodes while clients dial IP
 addresses. The minimum protocol version follows the cluster's ``tls_version``;
@@ -8,23 +9,44 @@ with none configured it is TLS 1.2.
 
 Arakoon's own default, TLS 1.0, is refused by current OpenSSL builds at their
 default security level: a handshake then fails with an OpenSSL "unsupported
-protocol" or "no protocols available" error. Configure ``tls_version = 1.2`` on
-the cluster, or lower OpenSSL's security level for this process.
+protocol" or "no protocols available" error, whatever minimum the client asks
+for. Configure ``tls_version = 1.2`` on the cluster, or lower OpenSSL's security
+level for this process. :class:`~txarakoon.cluster.ArakoonClient` adds this
+advice to the error of a handshake that failed over the protocol version.
+
+The prologue is sent after the handshake: Twisted's TLS layer holds what the
+client writes until the handshake is done, and the cluster client does not
+hand a connection to a caller before the handshake has completed.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from zope.interface import implementer
 
-from .config import TLSConfig
+from .config import ConfigError, TLSConfig
 
 if TYPE_CHECKING:
     from OpenSSL import SSL
 
-__all__ = ["client_connection_creator"]
+__all__ = ["VERSION_ADVICE", "ClientTLS", "client_connection_creator", "version_advice"]
+
+#: Appended to a handshake error that may come from the protocol version.
+VERSION_ADVICE = (
+    "Arakoon's default tls_version is 1.0, which current OpenSSL refuses at its "
+    "default security level: set tls_version = 1.2 on the cluster (and in the "
+    "client configuration), or lower OpenSSL's security level for this process"
+)
+
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL
+)
+# OpenSSL's words for a failed version negotiation (reason strings of
+# SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_NO_PROTOCOLS_AVAILABLE, alerts).
+_VERSION_WORDS = ("protocol", "version")
 
 
 @implementer(IOpenSSLClientConnectionCreator)
@@ -39,36 +61,93 @@ class _NoHostnameCheck:
         from OpenSSL import SSL
 
         connection = SSL.Connection(self._context, None)
+        # Twisted's TLS layer sets the client state too; doing it here keeps
+        # this creator correct on its own (without it, OpenSSL does not know
+        # which side of the handshake it plays).
+        connection.set_connect_state()
         connection.set_app_data(tlsProtocol)
         return connection
 
 
+class ClientTLS:
+    """The TLS material of a :class:`~txarakoon.config.TLSConfig`, loaded once.
+
+    Reading and parsing the files happens here, so that a missing or invalid
+    file is a :class:`~txarakoon.config.ConfigError` naming the setting when the
+    client is built, not a failure of every connection attempt.
+    """
+
+    def __init__(self, tls: TLSConfig) -> None:
+        from twisted.internet import ssl
+
+        self.config = tls
+        authorities = [
+            ssl.Certificate.loadPEM(block)
+            for block in _PEM_CERTIFICATE.findall(_read("tls_ca_cert", tls.ca_cert))
+        ]
+        if not authorities:
+            raise ConfigError(f"tls_ca_cert: no PEM certificate in {tls.ca_cert!r}")
+        self._trust_root = ssl.trustRootFromCertificates(authorities)  # type: ignore[no-untyped-call]
+        self._client_certificate: Any = None
+        if tls.cert is not None and tls.key is not None:
+            pem = _read("tls_cert", tls.cert) + b"\n" + _read("tls_key", tls.key)
+            try:
+                self._client_certificate = ssl.PrivateCertificate.loadPEM(pem)  # type: ignore[no-untyped-call]
+            except Exception as error:
+                raise ConfigError(
+                    f"tls_cert/tls_key: cannot load {tls.cert!r} with {tls.key!r}: {error}"
+                ) from None
+        self._minimum = _minimum_version(tls.version)
+        self._without_hostname: _NoHostnameCheck | None = None
+
+    def creator(self, hostname: str) -> Any:
+        """The connection creator for ``wrapClientTLS`` towards ``hostname``
+        (an ``IOpenSSLClientConnectionCreator``)."""
+        from twisted.internet import ssl
+
+        if self.config.verify_hostname:
+            return ssl.optionsForClientTLS(
+                hostname,
+                trustRoot=self._trust_root,
+                clientCertificate=self._client_certificate,
+                extraCertificateOptions=self._minimum,
+            )
+        if self._without_hostname is None:
+            certificate = self._client_certificate
+            options = ssl.CertificateOptions(
+                trustRoot=self._trust_root,
+                privateKey=certificate.privateKey.original if certificate else None,
+                certificate=certificate.original if certificate else None,
+                **self._minimum,
+            )
+            self._without_hostname = _NoHostnameCheck(options.getContext())
+        return self._without_hostname
+
+
 def client_connection_creator(tls: TLSConfig, hostname: str) -> Any:
     """The connection creator for ``wrapClientTLS`` towards ``hostname``."""
-    from twisted.internet import ssl
+    return ClientTLS(tls).creator(hostname)
 
-    with open(tls.ca_cert, "rb") as handle:
-        authority = ssl.Certificate.loadPEM(handle.read())
-    client_certificate = None
-    if tls.cert is not None and tls.key is not None:
-        with open(tls.cert, "rb") as cert, open(tls.key, "rb") as key:
-            pem = cert.read() + b"\n" + key.read()
-            client_certificate = ssl.PrivateCertificate.loadPEM(pem)  # type: ignore[no-untyped-call]
-    minimum = _minimum_version(tls.version)
-    if tls.verify_hostname:
-        return ssl.optionsForClientTLS(
-            hostname,
-            trustRoot=authority,
-            clientCertificate=client_certificate,
-            extraCertificateOptions=minimum,
-        )
-    options = ssl.CertificateOptions(
-        trustRoot=authority,
-        privateKey=client_certificate.privateKey.original if client_certificate else None,
-        certificate=client_certificate.original if client_certificate else None,
-        **minimum,
+
+def version_advice(error: BaseException, version: str | None = None) -> str | None:
+    """What to tell about a failed handshake (``error``) that may come from the
+    protocol version, with ``version`` the client's configured minimum; else
+    ``None``."""
+    text = str(error).lower()
+    if not any(word in text for word in _VERSION_WORDS):
+        return None
+    minimum = version or "1.2"
+    return f"no TLS version both sides accept? This client asks for {minimum} or later; " + (
+        VERSION_ADVICE
     )
-    return _NoHostnameCheck(options.getContext())
+
+
+def _read(setting: str, path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ConfigError(f"{setting}: cannot read {path!r}: {error.strerror}") from None
 
 
 def _minimum_version(version: str | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.error import ConnectionDone
 from twisted.trial.unittest import SynchronousTestCase
 
 from txarakoon import errors
@@ -161,9 +162,22 @@ class FailoverTests(ClusterClientTestCase):
 
     def test_going_down_as_the_first_reply_on_a_connection_is_retried(self) -> None:
         client = self.client()
+        self.settle(client.set(b"a", b"1"))
+        for connection in self.cluster.nodes["n0"].connections:
+            connection.lose(ConnectionDone())
+        # The write is now the first request on a new connection.
         self.cluster.nodes["n0"].write_errors.append(errors.GoingDown(b"closing socket"))
         self.settle(client.set(b"k", b"v"))
-        self.assertEqual(self.cluster.writes, [b"k"])
+        self.assertEqual(self.cluster.writes, [b"a", b"k"])
+
+    def test_going_down_after_other_replies_on_a_connection_has_an_unknown_outcome(
+        self,
+    ) -> None:
+        client = self.client()
+        # who_master (discovery) is answered first on the master's connection.
+        self.cluster.nodes["n0"].write_errors.append(errors.GoingDown(b"closing socket"))
+        error = self.failure(client.set(b"k", b"v"), errors.OutcomeUnknown)
+        self.assertIsInstance(error.reason, errors.GoingDown)
 
     def test_semantic_errors_are_raised_not_retried(self) -> None:
         client = self.client()
@@ -269,3 +283,24 @@ class NodeClientTests(ClusterClientTestCase):
     def test_unknown_node_is_a_key_error(self) -> None:
         with self.assertRaises(KeyError):
             self.client().node("nope")
+
+
+class DeadlineRoundingTests(SynchronousTestCase):
+    """The last retry is clamped to just before the deadline; float rounding
+    must not leave a sliver of time that reschedules it at the same instant
+    forever (found with a 3 s timeout: the loop spun at t=2.9)."""
+
+    def test_no_master_until_a_fractional_deadline_ends_the_call(self) -> None:
+        from twisted.internet.task import Clock
+
+        from txarakoon.testing import ArakoonCluster
+        from txarakoon.testing.trial import memory_cluster_client, resolve
+
+        for timeout in (3.0, 7.3, 30.0):
+            cluster = ArakoonCluster(3, clock=Clock())
+            client = memory_cluster_client(cluster, timeout=timeout)
+            cluster.election_delay = None
+            cluster.drop_master()
+            with self.assertRaises(errors.NoMasterError):
+                resolve(cluster, client.get(b"k"))
+            self.assertLess(cluster.clock.seconds(), timeout)
