@@ -11,6 +11,19 @@ No I/O and no Twisted here. Every type has:
   caps every string length and element count: a larger prefix raises
   :class:`~txarakoon.errors.ProtocolViolation` instead of allocating.
 
+* ``decode_from(buffer, offset, limit)`` — the fast path: decode one value that
+  is already all in ``buffer`` and return ``(value, end)``, or raise
+  :class:`Incomplete` if the buffer ends first. It raises what ``receive`` would
+  raise at the same bytes, and returns what it would return: a property test
+  holds the two paths to that. A reply that arrives whole (the common case) is
+  decoded without resuming a coroutine per field; the coroutines stay the
+  general path, for replies that arrive in pieces.
+
+Collections use the fast path inside their coroutine too: they ask for as many
+bytes as the remaining elements certainly take (at most :data:`READ_AHEAD`) and
+decode every complete element of what they get at once, so a reply of a
+million entries costs hundreds of resumptions rather than millions.
+
 The same types decode what they encode and encode what they decode, so the
 in-memory server (:mod:`txarakoon.testing`) reads requests and writes replies with
 them. :func:`decode` runs a receive coroutine over bytes already in memory.
@@ -32,11 +45,13 @@ __all__ = [
     "FLOAT",
     "INT32",
     "INT64",
+    "READ_AHEAD",
     "STRING",
     "UINT32",
     "UINT64",
     "UNIT",
     "Array",
+    "Incomplete",
     "Option",
     "Product",
     "Receiver",
@@ -55,9 +70,32 @@ Receiver = Generator[int, bytes, T]
 #: Default cap on any string length or element count in a reply: 64 MiB.
 DEFAULT_MAX_REPLY_LENGTH: Final = 64 * 1024 * 1024
 
+#: The most bytes a collection's coroutine asks for beyond the element it is
+#: in: the bound on how long a malformed element can go unnoticed, and on what
+#: a count prefix alone can make a reader wait for.
+READ_AHEAD: Final = 64 * 1024
+
+
+class Incomplete(Exception):
+    """Raised by :meth:`Type.decode_from` when the buffer ends before the value.
+
+    :ivar needed: how many more bytes, at least, the value needs past the end
+        of the buffer (1 or more).
+    """
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(needed)
+        self.needed = needed
+
 
 class Type(Generic[T]):
-    """A wire type. Subclasses implement :meth:`check`, :meth:`encode`, :meth:`receive`."""
+    """A wire type. Subclasses implement :meth:`check`, :meth:`encode`, :meth:`receive`,
+    and may override :meth:`decode_from` / :meth:`decode_many` for speed."""
+
+    #: The fewest bytes a value of this type takes on the wire. Collections
+    #: use it to read ahead, so it must never exceed the true minimum; 0 is
+    #: always safe.
+    min_size: int = 0
 
     def check(self, value: Any) -> T:
         """Validate and normalise a caller's value; raise ``TypeError``/``ValueError``."""
@@ -70,6 +108,50 @@ class Type(Generic[T]):
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
         """A coroutine decoding one value (see the module documentation)."""
         raise NotImplementedError
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[T, int]:
+        """Decode the value at ``buffer[offset:]``: ``(value, offset after it)``.
+
+        Raises :class:`Incomplete` if ``buffer`` ends before the value does, and
+        otherwise exactly what :meth:`receive` raises on the same bytes. This
+        default runs :meth:`receive`; types read in bulk override it.
+        """
+        receiver = self.receive(limit)
+        size = len(buffer)
+        try:
+            wanted = next(receiver)
+            while True:
+                end = offset + wanted
+                if end > size:
+                    raise Incomplete(end - size)
+                chunk = buffer[offset:end]
+                offset = end
+                wanted = receiver.send(chunk)
+        except StopIteration as done:
+            value: T = done.value
+            return value, offset
+
+    def decode_many(
+        self, buffer: bytes, offset: int, count: int, limit: int, items: list[T]
+    ) -> tuple[int, int]:
+        """Decode up to ``count`` values from ``buffer[offset:]`` into ``items``.
+
+        Returns ``(offset after the last complete value, needed)``: ``needed`` is
+        0 once all ``count`` are decoded, otherwise how many more bytes the next
+        value needs at least (as :attr:`Incomplete.needed`). Raises what
+        :meth:`decode_from` raises for a malformed value.
+        """
+        decode_from = self.decode_from
+        append = items.append
+        try:
+            for _ in range(count):
+                value, offset = decode_from(buffer, offset, limit)
+                append(value)
+        except Incomplete as incomplete:
+            return offset, incomplete.needed
+        return offset, 0
 
 
 def decode(receiver: Receiver[T], data: bytes) -> T:
@@ -104,7 +186,7 @@ class _Integer(Type[int]):
     def __init__(self, name: str, fmt: str, low: int, high: int) -> None:
         self.name = name
         self._struct = struct.Struct(fmt)
-        self.size = self._struct.size
+        self.size = self.min_size = self._struct.size
         self.low = low
         self.high = high
 
@@ -125,6 +207,15 @@ class _Integer(Type[int]):
         data = yield self.size
         value: int = self._struct.unpack(data)[0]
         return value
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[int, int]:
+        end = offset + self.size
+        if end > len(buffer):
+            raise Incomplete(end - len(buffer))
+        value: int = self._struct.unpack_from(buffer, offset)[0]
+        return value, end
 
 
 UINT32: Final = _Integer("uint32", "<I", 0, 2**32 - 1)
@@ -150,11 +241,18 @@ class _Unit(Type[None]):
         return None
         yield 0  # pragma: no cover - makes this function a generator
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[None, int]:
+        return None, offset
+
 
 UNIT: Final = _Unit()
 
 
 class _Bool(Type[bool]):
+    min_size = 1
+
     def __repr__(self) -> str:
         return "bool"
 
@@ -174,6 +272,21 @@ class _Bool(Type[bool]):
             return True
         raise ProtocolViolation(f"invalid bool byte {data.hex()}")
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[bool, int]:
+        return _decode_flag(buffer, offset), offset + 1
+
+
+def _decode_flag(buffer: bytes, offset: int) -> bool:
+    """The bool at ``buffer[offset]`` (shared by :class:`Option`)."""
+    if offset >= len(buffer):
+        raise Incomplete(1)
+    byte = buffer[offset]
+    if byte > 1:
+        raise ProtocolViolation(f"invalid bool byte {byte:02x}")
+    return byte == 1
+
 
 BOOL: Final = _Bool()
 
@@ -181,6 +294,8 @@ _DOUBLE = struct.Struct("<d")
 
 
 class _Float(Type[float]):
+    min_size = 8
+
     def __repr__(self) -> str:
         return "float"
 
@@ -200,6 +315,15 @@ class _Float(Type[float]):
         value: float = _DOUBLE.unpack(data)[0]
         return value
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[float, int]:
+        end = offset + 8
+        if end > len(buffer):
+            raise Incomplete(end - len(buffer))
+        value: float = _DOUBLE.unpack_from(buffer, offset)[0]
+        return value, end
+
 
 FLOAT: Final = _Float()
 
@@ -211,6 +335,8 @@ def _check_length(length: int, limit: int, what: str) -> None:
 
 class String(Type[bytes]):
     """Length-prefixed bytes. Accepts ``bytes``-like values and ``str`` (UTF-8)."""
+
+    min_size = 4
 
     def __init__(self, name: str = "string", max_length: int = 2**31 - 1) -> None:
         self.name = name
@@ -246,12 +372,50 @@ class String(Type[bytes]):
         data = yield length
         return data
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[bytes, int]:
+        start = offset + 4
+        size = len(buffer)
+        if start > size:
+            raise Incomplete(start - size)
+        length = _LENGTH.unpack_from(buffer, offset)[0]
+        _check_length(length, limit, "string length")
+        end = start + length
+        if end > size:
+            raise Incomplete(end - size)
+        return buffer[start:end], end
+
+    def decode_many(
+        self, buffer: bytes, offset: int, count: int, limit: int, items: list[bytes]
+    ) -> tuple[int, int]:
+        # decode_from inlined: this loop reads the keys of range, prefix_keys
+        # and multi_get replies, where a call per string would dominate.
+        unpack = _LENGTH.unpack_from
+        append = items.append
+        size = len(buffer)
+        for _ in range(count):
+            start = offset + 4
+            if start > size:
+                return offset, start - size
+            length = unpack(buffer, offset)[0]
+            if length > limit:
+                _check_length(length, limit, "string length")
+            end = start + length
+            if end > size:
+                return offset, end - size
+            append(buffer[start:end])
+            offset = end
+        return offset, 0
+
 
 STRING: Final = String()
 
 
 class Option(Type["T | None"]):
     """``None`` or a value of ``inner``: a bool flag, then the value if the flag is set."""
+
+    min_size = 1
 
     def __init__(self, inner: Type[T]) -> None:
         self.inner = inner
@@ -274,12 +438,23 @@ class Option(Type["T | None"]):
         value = yield from self.inner.receive(limit)
         return value
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[T | None, int]:
+        if not _decode_flag(buffer, offset):
+            return None, offset + 1
+        return self.inner.decode_from(buffer, offset + 1, limit)
+
 
 class Product(Type[tuple[Any, ...]]):
     """A tuple: the fields back to back, no header."""
 
     def __init__(self, *fields: Type[Any]) -> None:
         self.fields = fields
+        self.min_size = sum(field.min_size for field in fields)
+        # (string, string) is the element of range_entries replies: worth a
+        # loop of its own in decode_many.
+        self._string_pair = len(fields) == 2 and all(type(f) is String for f in fields)
 
     def __repr__(self) -> str:
         return "(" + ", ".join(map(repr, self.fields)) + ")"
@@ -298,6 +473,45 @@ class Product(Type[tuple[Any, ...]]):
             items.append((yield from field.receive(limit)))
         return tuple(items)
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[tuple[Any, ...], int]:
+        items = []
+        for field in self.fields:
+            value, offset = field.decode_from(buffer, offset, limit)
+            items.append(value)
+        return tuple(items), offset
+
+    def decode_many(
+        self, buffer: bytes, offset: int, count: int, limit: int, items: list[tuple[Any, ...]]
+    ) -> tuple[int, int]:
+        if not self._string_pair:
+            return super().decode_many(buffer, offset, count, limit, items)
+        # String.decode_many's loop, two strings per element, checked in wire
+        # order so that errors and Incomplete come at the same bytes.
+        unpack = _LENGTH.unpack_from
+        append = items.append
+        size = len(buffer)
+        for _ in range(count):
+            start = offset + 4
+            if start > size:
+                return offset, start - size
+            length = unpack(buffer, offset)[0]
+            if length > limit:
+                _check_length(length, limit, "string length")
+            middle = start + length
+            if middle + 4 > size:
+                return offset, middle + 4 - size
+            length = unpack(buffer, middle)[0]
+            if length > limit:
+                _check_length(length, limit, "string length")
+            end = middle + 4 + length
+            if end > size:
+                return offset, end - size
+            append((buffer[start:middle], buffer[middle + 4 : end]))
+            offset = end
+        return offset, 0
+
 
 class _Collection(Type[list[T]]):
     """``u32 count`` then ``count`` elements; subclasses fix the wire order."""
@@ -305,6 +519,7 @@ class _Collection(Type[list[T]]):
     #: Whether the wire order is the reverse of the logical order.
     reversed_on_wire = False
     kind = "collection"
+    min_size = 4
 
     def __init__(self, element: Type[T]) -> None:
         self.element = element
@@ -328,13 +543,38 @@ class _Collection(Type[list[T]]):
         count = _LENGTH.unpack((yield 4))[0]
         _check_length(count, limit, "element count")
         items: list[T] = []
-        append = items.append
-        receive = self.element.receive
-        for _ in range(count):
-            append((yield from receive(limit)))
+        element = self.element
+        # Not a coroutine per element: ask for what the remaining elements
+        # certainly take (never more, so a reader never waits for bytes that
+        # are not part of this value), then decode every complete element of
+        # it at once. `pending` holds the start of an element cut in two.
+        pending = b""
+        while True:
+            used, needed = element.decode_many(pending, 0, count - len(items), limit, items)
+            if not needed:
+                break
+            pending = pending[used:]
+            ahead = (count - len(items)) * element.min_size - len(pending)
+            pending += yield max(needed, min(ahead, READ_AHEAD))
         if self.reversed_on_wire:
             items.reverse()
         return items
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[list[T], int]:
+        start = offset + 4
+        if start > len(buffer):
+            raise Incomplete(start - len(buffer))
+        count = _LENGTH.unpack_from(buffer, offset)[0]
+        _check_length(count, limit, "element count")
+        items: list[T] = []
+        end, needed = self.element.decode_many(buffer, start, count, limit, items)
+        if needed:
+            raise Incomplete(needed)
+        if self.reversed_on_wire:
+            items.reverse()
+        return items, end
 
 
 class ResponseList(_Collection[T]):
@@ -359,7 +599,12 @@ class RequestList(_Collection[T]):
 _CONSISTENCY_BY_TAG: dict[int, Consistency] = {0: Consistent, 1: NoGuarantees}
 
 
+_CONSISTENCY_BYTES: dict[int, bytes] = {0: b"\x00", 1: b"\x01"}
+
+
 class _Consistency(Type[Consistency]):
+    min_size = 1
+
     def __repr__(self) -> str:
         return "consistency"
 
@@ -373,7 +618,7 @@ class _Consistency(Type[Consistency]):
     def encode(self, value: Consistency) -> bytes:
         if isinstance(value, AtLeast):
             return b"\x02" + INT64.encode(value.i)
-        return bytes((value.TAG,))
+        return _CONSISTENCY_BYTES[value.TAG]
 
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Consistency]:
         tag = (yield 1)[0]
@@ -384,6 +629,22 @@ class _Consistency(Type[Consistency]):
             return AtLeast(i)
         try:
             return _CONSISTENCY_BY_TAG[tag]
+        except KeyError:
+            raise ProtocolViolation(f"invalid consistency tag {tag}") from None
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[Consistency, int]:
+        if offset >= len(buffer):
+            raise Incomplete(1)
+        tag = buffer[offset]
+        if tag == 2:
+            i, end = INT64.decode_from(buffer, offset + 1, limit)
+            if i < 0:
+                raise ProtocolViolation(f"AtLeast({i}) is negative")
+            return AtLeast(i), end
+        try:
+            return _CONSISTENCY_BY_TAG[tag], offset + 1
         except KeyError:
             raise ProtocolViolation(f"invalid consistency tag {tag}") from None
 

@@ -4,7 +4,8 @@ A :class:`Command` builds :class:`Message` objects; a message offers
 ``serialize()`` (the request bytes) and ``receive()`` (the coroutine that
 decodes the reply, raising the mapped :class:`~txarakoon.errors.ArakoonError`
 for a non-zero return code). This is the contract of
-``AbstractClient._process``. The in-memory server uses the same declarations
+``AbstractClient._process``. ``decode_reply_from()`` is the fast path of
+``receive()`` for a reply already whole in memory. The in-memory server uses the same declarations
 to decode requests (:meth:`Command.receive_arguments`) and encode replies
 (:func:`encode_success`, :func:`encode_error`).
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, NoReturn, TypeVar
 
 from .codec import (
     BOOL,
@@ -31,6 +32,7 @@ from .codec import (
     UINT32,
     UNIT,
     Array,
+    Incomplete,
     Option,
     Product,
     Receiver,
@@ -54,6 +56,7 @@ __all__ = [
     "Command",
     "Int64",
     "Message",
+    "decode_response_from",
     "encode_error",
     "encode_success",
     "prologue",
@@ -97,6 +100,8 @@ class _PositiveInt32(Type[int]):
     """An int32 the client requires to be at least 1 (tlogs to keep). The server
     side decodes any int32, since it answers bad values itself."""
 
+    min_size = 4
+
     def __init__(self, what: str) -> None:
         self.what = what
 
@@ -114,6 +119,11 @@ class _PositiveInt32(Type[int]):
 
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
         return INT32.receive(limit)
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[int, int]:
+        return INT32.decode_from(buffer, offset, limit)
 
 
 class Int64(int):
@@ -179,6 +189,8 @@ class _Statistics(Type[Statistics]):
     """A string wrapping one named-field tree (PROTOCOL.md §8.1), decoded as a
     nested dict: ints, floats, bytes, dicts. Field names are ``str``."""
 
+    min_size = 4
+
     def __repr__(self) -> str:
         return "statistics"
 
@@ -208,6 +220,8 @@ class CollapseStream(Type[list[int]]):
     """The streamed reply of ``collapse_tlogs`` (§8.6) after its leading return
     code: ``i32 N``, then N frames, each ``rc 0 + i64`` (an opaque progress
     value) or ``rc ≠ 0 + message`` (the collapse failed; the stream ends)."""
+
+    min_size = 4
 
     def __repr__(self) -> str:
         return "collapse stream"
@@ -271,6 +285,30 @@ def receive_response(result: Type[T], limit: int = DEFAULT_MAX_REPLY_LENGTH) -> 
     return value
 
 
+def decode_response_from(
+    result: Type[T], buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+) -> tuple[bool, T | ArakoonError, int]:
+    """The fast path of :func:`receive_response`, for a reply already in ``buffer``.
+
+    Returns ``(True, value, end)`` for a success and ``(False, error, end)`` for
+    an error reply: the error is returned, not raised, because the caller
+    must still learn where the reply ends. Raises
+    :class:`~txarakoon.codec.Incomplete` if the reply is not all there, and
+    what :func:`receive_response` raises for a malformed reply.
+    """
+    start = offset + 4
+    if start > len(buffer):
+        raise Incomplete(start - len(buffer))
+    code = _WORD.unpack_from(buffer, offset)[0]
+    if code != 0:
+        if code == NoMagic.CODE:
+            return False, NoMagic(), start
+        message, end = STRING.decode_from(buffer, start, limit)
+        return False, error_for_code(code, message), end
+    value, end = result.decode_from(buffer, start, limit)
+    return True, value, end
+
+
 def encode_success(result: Type[T], value: T) -> bytes:
     """The reply bytes for a successful command (server side)."""
     return b"\x00\x00\x00\x00" + result.encode(value)
@@ -285,6 +323,44 @@ def encode_error(error: ArakoonError) -> bytes:
 
 # ---------------------------------------------------------------------------
 # Commands.
+
+Values = tuple[Any, ...]
+
+
+def _unrolled_checks(checks: tuple[Callable[[Any], Any], ...]) -> Callable[[Values], Values]:
+    """A function applying ``checks`` to a tuple of values. Unrolled for the
+    usual arities: on the path of every request, a loop costs as much as the
+    checks themselves."""
+    if not checks:
+        return lambda values: ()
+    if len(checks) == 1:
+        (first,) = checks
+        return lambda values: (first(values[0]),)
+    if len(checks) == 2:
+        first, second = checks
+        return lambda values: (first(values[0]), second(values[1]))
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda values: (first(values[0]), second(values[1]), third(values[2]))
+    return lambda values: tuple([check(value) for check, value in zip(checks, values, strict=True)])
+
+
+def _unrolled_encoders(
+    word: bytes, encoders: tuple[Callable[[Any], bytes], ...]
+) -> Callable[[Values], bytes]:
+    """A function writing the command word and a tuple of checked values;
+    unrolled as :func:`_unrolled_checks` is."""
+    if not encoders:
+        return lambda values: word
+    if len(encoders) == 1:
+        (first,) = encoders
+        return lambda values: word + first(values[0])
+    if len(encoders) == 2:
+        first, second = encoders
+        return lambda values: b"".join((word, first(values[0]), second(values[1])))
+    return lambda values: (
+        word + b"".join([encode(value) for encode, value in zip(encoders, values, strict=True)])
+    )
 
 
 class Argument:
@@ -313,6 +389,11 @@ class Command(Generic[T]):
         self.result = result
         self.word = _WORD.pack(MAGIC | opcode)
         self.argument_names = tuple(argument.name for argument in arguments)
+        self._checks = tuple(argument.type.check for argument in arguments)
+        self._check_all = _unrolled_checks(self._checks)
+        self._serialize = _unrolled_encoders(
+            self.word, tuple(argument.type.encode for argument in arguments)
+        )
 
     def __repr__(self) -> str:
         return f"<Command {self.name} 0x{self.opcode:02x}>"
@@ -323,15 +404,26 @@ class Command(Generic[T]):
                 f"{self.name} takes {len(self.arguments)} arguments "
                 f"({', '.join(self.argument_names)}), not {len(values)}"
             )
-        checked = []
-        for argument, value in zip(self.arguments, values, strict=True):
+        try:
+            checked = self._check_all(values)
+        except (TypeError, ValueError) as error:  # UnicodeEncodeError included
+            self._explain(values, error)
+        return Message(self, checked)
+
+    def _explain(self, values: Values, error: TypeError | ValueError) -> NoReturn:
+        """Raise ``error`` again, naming the argument at fault."""
+        # The checks have no side effects: run them again one at a time.
+        for name, check, value in zip(self.argument_names, self._checks, values, strict=True):
             try:
-                checked.append(argument.type.check(value))
-            except TypeError as error:
-                raise TypeError(f"{self.name}: {argument.name}: {error}") from None
-            except ValueError as error:  # UnicodeEncodeError included
-                raise ValueError(f"{self.name}: {argument.name}: {error}") from None
-        return Message(self, tuple(checked))
+                check(value)
+            except TypeError as again:
+                raise TypeError(f"{self.name}: {name}: {again}") from None
+            except ValueError as again:
+                raise ValueError(f"{self.name}: {name}: {again}") from None
+        # Only an iterator that the first run consumed passes the second time.
+        if isinstance(error, TypeError):
+            raise TypeError(f"{self.name}: {error}") from None
+        raise ValueError(f"{self.name}: {error}") from None
 
     @property
     def takes_consistency(self) -> bool:
@@ -350,6 +442,10 @@ class Message(Generic[T]):
     """A request ready to send: a command and its checked argument values."""
 
     __slots__ = ("arguments", "command")
+
+    #: Whether the reply must be decoded as it arrives, by :meth:`receive`
+    #: alone (it reports progress): then :meth:`decode_reply_from` is not used.
+    streamed: ClassVar[bool] = False
 
     def __init__(self, command: Command[T], arguments: tuple[Any, ...]) -> None:
         self.command = command
@@ -380,14 +476,18 @@ class Message(Generic[T]):
 
     def serialize(self) -> bytes:
         """The request bytes: command word, then the arguments in wire order."""
-        return self.command.word + b"".join(
-            argument.type.encode(value)
-            for argument, value in zip(self.command.arguments, self.arguments, strict=True)
-        )
+        return self.command._serialize(self.arguments)
 
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
         """The coroutine decoding this request's reply."""
         return receive_response(self.command.result, limit)
+
+    def decode_reply_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[bool, T | ArakoonError, int]:
+        """The fast path of :meth:`receive` for a reply already in ``buffer``:
+        see :func:`decode_response_from`."""
+        return decode_response_from(self.command.result, buffer, offset, limit)
 
 
 class CollapseMessage(Message[Any]):
@@ -395,6 +495,8 @@ class CollapseMessage(Message[Any]):
     arrives, and returns how many progress frames the server sent."""
 
     __slots__ = ("progress",)
+
+    streamed = True
 
     def __init__(
         self,
@@ -411,6 +513,13 @@ class CollapseMessage(Message[Any]):
             yield from _raise_error(code, limit)
         values = yield from COLLAPSE_STREAM.receive_with_progress(limit, self.progress)
         return len(values)
+
+    def decode_reply_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[bool, Any, int]:
+        """Not offered: progress is reported frame by frame as the reply
+        arrives, so only :meth:`receive` decodes it (see :attr:`streamed`)."""
+        raise NotImplementedError("a collapse_tlogs reply is decoded as it arrives: use receive()")
 
 
 def _arg(name: str, type_: Type[Any]) -> Argument:

@@ -3,8 +3,10 @@
 :class:`ArakoonProtocol` writes the prologue when the connection is made, then
 pipelines requests: each is written as soon as the transport accepts it, and the
 replies, which carry no request id, are matched to requests in FIFO order. It
-buffers incoming bytes linearly and resumes the receive coroutine of the request
-at the head of the queue whenever enough bytes are there.
+buffers incoming bytes linearly. A reply that is already whole in the buffer
+when it starts is decoded in one go (the codec's ``decode_from`` fast path);
+one that is not yet is decoded by the receive coroutine of the request at the
+head of the queue, resumed whenever the bytes it asked for are there.
 
 Failure semantics (nothing is ever left pending; every failure says whether the
 request was applied):
@@ -57,7 +59,7 @@ from zope.interface import implementer
 
 from .admin import AdminMixin
 from .client import AbstractClient, Async, ClientMixin
-from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING, Receiver
+from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING, Incomplete, Receiver
 from .errors import (
     ArakoonError,
     CallbackError,
@@ -79,6 +81,23 @@ DEFAULT_MAX_IN_FLIGHT = 1024
 # error message must not hold a copy of an 8 MiB value.
 _SHOWN_BYTES = 32
 _SHOWN_CHARACTERS = 120
+
+# Reads at least this long are copied out of the buffer through a memoryview:
+# one copy instead of two (a bytearray slice, then bytes), worth the view's
+# own cost only for large reads.
+_VIEW_COPY = 4096
+
+
+# A read at least this much larger than what is buffered (a value of
+# megabytes arriving in pieces) gathers the pieces and joins them once.
+_LARGE_READ = 256 * 1024
+
+
+def _copy(buffer: bytearray, start: int, end: int) -> bytes:
+    """``bytes(buffer[start:end])``, with as few copies as pays."""
+    if end - start < _VIEW_COPY:
+        return bytes(buffer[start:end])
+    return bytes(memoryview(buffer)[start:end])
 
 
 class SilenceTimeout(Exception):
@@ -175,6 +194,17 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         self._buffer = bytearray()
         self._offset = 0
         self._draining = False
+        # Requests written while replies are being read (by their callbacks)
+        # go out together when the reading is done: one transport write for
+        # many requests, not one each. Twisted would not send them any sooner.
+        self._output: list[bytes] = []
+        # A large read in progress: the pieces kept as they arrive, to be
+        # joined once into exactly the bytes asked for (`_ready`). Appended to
+        # `_buffer` instead, they would be copied once more, and the buffer
+        # grown step by step.
+        self._pieces: list[bytes] = []
+        self._pieces_size = 0
+        self._ready: bytes | None = None
         # Written and awaiting a reply, oldest first; the reply being decoded is
         # the head's, by `_receiver`, which wants `_wanted` bytes next.
         self._sent: deque[_Request] = deque()
@@ -188,6 +218,8 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         self._silence_timer: IDelayedCall | None = None
         self._lost_waiters: list[Deferred[None]] = []
         self._lost = False
+        # Bound once, not once per request.
+        self._canceller = self._cancel
 
     # -- ClientMixin ----------------------------------------------------------
 
@@ -198,7 +230,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         data = message.serialize()
         if not self.connected:
             return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
-        request = _Request(message, data, Deferred(self._cancel))
+        request = _Request(message, data, Deferred(self._canceller))
         if self._can_write():
             self._write(request)
         else:
@@ -229,6 +261,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
                 request.reject(
                     RequestNotProcessed("the connection was closed", _describe(request.message))
                 )
+            self._flush()
             self.transport.loseConnection()
         return waiter
 
@@ -259,18 +292,49 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
             return
-        self._buffer += data
         if self._silence_timer is not None and self.silence_timeout is not None:
             self._silence_timer.reset(self.silence_timeout)
+        if self._pieces or (
+            self._receiver is not None
+            and not self._draining
+            and self._wanted - len(self._buffer) >= _LARGE_READ
+        ):
+            # A large read: its pieces are kept aside until it is complete.
+            self._pieces.append(data)
+            self._pieces_size += len(data)
+            if len(self._buffer) + self._pieces_size < self._wanted:
+                return
+            data = self._join_pieces()
+        # Usually everything before was consumed: then `data` itself is a
+        # bytes copy of the buffer for the fast path, and none need be made.
+        fresh = not self._buffer and type(data) is bytes
+        self._buffer += data
         if self._draining:
             # Re-entered from a callback run while draining (a transport that
             # delivers synchronously): the loop below picks the bytes up.
             return
         self._draining = True
         try:
-            self._drain_buffer()
+            self._drain_buffer(data if fresh else b"")
         finally:
             self._draining = False
+            self._flush()
+
+    def _join_pieces(self) -> bytes:
+        """The large read is complete: its bytes become `_ready`; returns what
+        arrived beyond them."""
+        pieces = self._pieces
+        beyond = len(self._buffer) + self._pieces_size - self._wanted
+        rest = b""
+        if beyond:
+            last = pieces.pop()
+            pieces.append(last[: len(last) - beyond])
+            rest = last[len(last) - beyond :]
+        self._ready = b"".join([bytes(self._buffer), *pieces])
+        self._buffer.clear()
+        self._pieces = []
+        self._pieces_size = 0
+        return rest
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._lost:
@@ -317,7 +381,21 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         if self.silence_timeout is not None and self._silence_timer is None:
             assert self.clock is not None
             self._silence_timer = self.clock.callLater(self.silence_timeout, self._silent)
-        self.transport.write(request.data)
+        data, request.data = request.data, b""
+        # Not kept until the reply: a pipeline of large writes would hold
+        # every value twice (here and in the message).
+        if self._draining:
+            self._output.append(data)
+        else:
+            self.transport.write(data)
+
+    def _flush(self) -> None:
+        """Write what was written while replies were being read."""
+        if self._output:
+            data = b"".join(self._output)
+            self._output.clear()
+            if self.transport is not None and not self._lost:
+                self.transport.write(data)
 
     def _write_unsent(self) -> None:
         unsent = self._unsent
@@ -343,51 +421,85 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def _finished(self) -> bool:
         return self._lost or self._closing_error is not None
 
-    def _drain_buffer(self) -> None:
+    def _drain_buffer(self, work: bytes) -> None:
         # State is read afresh each time round: the callbacks run by `_finish`
-        # may write, cancel, close or lose the connection.
+        # may write, cancel, close or lose the connection, or deliver bytes.
         buffer = self._buffer
+        limit = self.max_reply_length
+        # The fast path reads `work`, a bytes copy of the unread bytes (made
+        # once per arrival if the caller has none, not once per reply): slices
+        # of bytes are the decoded values themselves, slices of the bytearray
+        # would be copied twice. `work` holds `buffer[base:base + len(work)]`.
+        base = 0
         while not self._finished():
-            available = len(buffer) - self._offset
+            offset = self._offset
             receiver = self._receiver
             if receiver is None:
-                if not available:
+                if offset == len(buffer):
                     break
                 if not self._sent:
-                    self._abort(ProtocolViolation(f"{available} unexpected bytes"))
+                    self._abort(ProtocolViolation(f"{len(buffer) - offset} unexpected bytes"))
                     return
-                receiver = self._receiver = self._sent[0].message.receive(self.max_reply_length)
+                message = self._sent[0].message
+                if not message.streamed:
+                    if base + len(work) != len(buffer):
+                        base = offset
+                        work = _copy(buffer, offset, len(buffer))
+                    try:
+                        ok, outcome, end = message.decode_reply_from(work, offset - base, limit)
+                    except Incomplete:
+                        pass  # Not all here: the coroutine takes it as it comes.
+                    except Exception as error:
+                        # Malformed: what the coroutine raises at the same byte.
+                        self._finish(False, error)
+                        continue
+                    else:
+                        self._offset = base + end
+                        self._finish(ok, outcome)
+                        continue
+                receiver = self._receiver = message.receive(limit)
                 try:
                     self._wanted = next(receiver)
-                except Exception as outcome:
-                    self._finish(outcome)
+                except StopIteration as done:
+                    self._finish(True, done.value)
                     continue
-            wanted = self._wanted
-            if available < wanted:
-                break
-            start = self._offset
-            self._offset = start + wanted
+                except Exception as error:
+                    self._finish(False, error)
+                    continue
+            chunk = self._ready
+            if chunk is not None:
+                self._ready = None
+            else:
+                wanted = self._wanted
+                if len(buffer) - offset < wanted:
+                    break
+                self._offset = offset + wanted
+                chunk = _copy(buffer, offset, offset + wanted)
             try:
-                self._wanted = receiver.send(bytes(buffer[start : start + wanted]))
-            except Exception as outcome:  # StopIteration, or how the reply failed
+                self._wanted = receiver.send(chunk)
+            except StopIteration as done:
                 if self._receiver is receiver:
-                    self._finish(outcome)
-        # Compact once the consumed part dominates: each byte is moved O(1)
-        # times on average, and the buffer never holds more than twice what
-        # is still unread.
-        if self._offset and self._offset * 2 >= len(buffer):
+                    self._finish(True, done.value)
+            except Exception as error:  # how the reply failed
+                if self._receiver is receiver:
+                    self._finish(False, error)
+        if self._offset:
+            # Dropping the head of a bytearray is O(1) in CPython (its start
+            # moves), so the buffer never holds more than the unread bytes.
             del buffer[: self._offset]
             self._offset = 0
 
-    def _finish(self, outcome: Exception) -> None:
-        """The head request's coroutine ended with ``outcome``."""
+    def _finish(self, ok: bool, outcome: Any) -> None:
+        """The head request's reply ended: with its value if ``ok``, else with
+        ``outcome``, the exception its decoding raised."""
         self._receiver = None
         request = self._sent.popleft()
         if not self._sent:
             self._stop_silence_timer()
-        if isinstance(outcome, StopIteration):
-            request.resolve(outcome.value)
-            self._write_unsent()
+        if ok:
+            request.resolve(outcome)
+            if self._unsent:
+                self._write_unsent()
         elif isinstance(outcome, CallbackError):
             request.reject(outcome)
             self._write_unsent()
@@ -408,16 +520,25 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def _take_pending(self, error: BaseException) -> tuple[deque[_Request], deque[_Request]]:
         """Mark the connection finished (nothing more is written or parsed) and
         hand over every pending request, to be failed by the caller."""
+        # The transport is about to be closed or aborted: what was written
+        # goes to it first, as it would have without the batching.
+        self._flush()
         self.connected = False
         if self._closing_error is None:
             self._closing_error = error
         self._stop_silence_timer()
-        self._receiver = None
-        self._buffer.clear()
-        self._offset = 0
+        self._drop_input()
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
         return sent, unsent
+
+    def _drop_input(self) -> None:
+        self._receiver = None
+        self._buffer.clear()
+        self._offset = 0
+        self._pieces = []
+        self._pieces_size = 0
+        self._ready = None
 
     def _server_closes(self, head: _Request, error: ArakoonError) -> None:
         """The server sent a reply after which it closes the connection: it never
@@ -442,9 +563,8 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             self.transport.abortConnection()  # type: ignore[attr-defined]
 
     def _fail_pending(self, cause: BaseException) -> None:
-        self._receiver = None
-        self._buffer.clear()
-        self._offset = 0
+        self._output.clear()
+        self._drop_input()
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
         self._fail(sent, unsent, cause)

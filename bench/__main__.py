@@ -1,0 +1,5 @@
+"""``python -m bench``: run the benchmarks and print the table."""
+
+from bench.run import main
+
+main()
