@@ -223,9 +223,6 @@ class _NodeProtocol(ArakoonProtocol):
         transport: Any = self.transport
         if transport is None or self._lost_reason is not None:
             return super().close()
-        # Twisted's TLS layer starts its shutdown only once no producer is
-        # registered: without this, closing a TLS connection never ends.
-        transport.unregisterProducer()
         closing = super().close()
         if not closing.called and self.clock is not None and self.close_timeout is not None:
             timer = self.clock.callLater(self.close_timeout, self.abort)

@@ -262,7 +262,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
                     RequestNotProcessed("the connection was closed", _describe(request.message))
                 )
             self._flush()
-            self.transport.loseConnection()
+            self._lose_connection()
         return waiter
 
     def when_lost(self) -> Deferred[None]:
@@ -547,8 +547,18 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         head.reject(error)
         for request in (*sent, *unsent):
             request.reject(RequestNotProcessed(error, _describe(request.message)))
-        if self.transport is not None:
-            self.transport.loseConnection()
+        self._lose_connection()
+
+    def _lose_connection(self) -> None:
+        transport: Any = self.transport
+        if transport is None:
+            return
+        # Twisted's TLS layer starts its shutdown only once no producer is
+        # registered: without this, closing a TLS connection never ends.
+        unregister = getattr(transport, "unregisterProducer", None)
+        if unregister is not None:
+            unregister()
+        transport.loseConnection()
 
     def _abort(self, error: BaseException, head: _Request | None = None) -> None:
         """Give up on the connection: ``head`` (the request whose reply broke the

@@ -415,3 +415,27 @@ def test_a_ca_file_without_a_certificate_is_a_config_error(pki: PKI) -> None:
 def test_a_key_that_does_not_load_is_a_config_error(pki: PKI) -> None:
     with pytest.raises(ConfigError, match="tls_cert/tls_key"):
         ClientTLS(TLSConfig(pki.ca_path, cert=pki.client_cert, key=pki.ca_path))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_single_node_protocol_over_tls_closes(
+    pki: PKI, serve: Callable[..., TLSCluster]
+) -> None:
+    """ArakoonProtocol.close() unregisters its producer first: Twisted's TLS
+    layer would otherwise never start its shutdown."""
+    from twisted.internet.endpoints import TCP4ClientEndpoint, wrapClientTLS
+
+    from txarakoon.protocol import connect
+    from txarakoon.tls import client_connection_creator
+
+    nodes = serve(server_options(pki.server()))
+    reactor = _reactor()
+    endpoint = wrapClientTLS(
+        client_connection_creator(TLSConfig(pki.ca_path), "127.0.0.1"),
+        TCP4ClientEndpoint(reactor, "127.0.0.1", nodes.ports["n0"]),
+    )
+    protocol = await guarded(connect(reactor, endpoint, nodes.cluster.cluster_id))
+    await guarded(protocol.set(b"k", b"v"))
+    assert await guarded(protocol.get(b"k")) == b"v"
+    await guarded(protocol.close())
+    assert not protocol.connected
