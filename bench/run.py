@@ -592,11 +592,11 @@ def memory(options: Options) -> None:
         ["requests answered", f"{total // batch * batch:,}", ""],
         ["time (tracemalloc on)", seconds(elapsed), ""],
         [
-            "traced memory: start, growth",
-            f"{size(start_memory)}, {size(growth)}",
+            "traced memory growth (after gc.collect())",
+            size(growth),
             "ok" if growth < 1 << 20 else "OVER 1 MiB",
         ],
-        ["traced peak (1,000 in flight)", size(peak - start_memory), ""],
+        ["traced peak (1,000 requests in flight)", size(peak - start_memory), ""],
         [
             "pending (sent + unsent)",
             str(protocol.pending),

@@ -140,7 +140,7 @@ class Type(Generic[T]):
 
         Returns ``(offset after the last complete value, needed)``: ``needed`` is
         0 once all ``count`` are decoded, otherwise how many more bytes the next
-        value needs at least (as :attr:`Incomplete.needed`). Raises what
+        value needs at least (as :class:`Incomplete` says). Raises what
         :meth:`decode_from` raises for a malformed value.
         """
         decode_from = self.decode_from
