@@ -461,3 +461,20 @@ class ConnectionSetUpTests(SynchronousTestCase):
         protocol, transport = connected()
         protocol.get("sl\u00fcssel").addErrback(lambda _: None)
         assert take(transport) == messages.GET(Consistent, "sl\u00fcssel".encode()).serialize()
+
+
+def test_cancelling_an_unsent_request_says_it_was_never_written() -> None:
+    from twisted.internet.defer import CancelledError
+
+    from txarakoon.protocol import CancelledBeforeSending
+
+    protocol, transport = connected()
+    protocol.pauseProducing()
+    waiting = protocol.get(b"k")
+    written_before = transport.value()
+    waiting.cancel()
+    failure = SynchronousTestCase().failureResultOf(waiting, CancelledBeforeSending)
+    assert isinstance(failure.value, CancelledError)
+    assert failure.value.applied is False
+    protocol.resumeProducing()
+    assert transport.value() == written_before

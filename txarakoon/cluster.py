@@ -85,7 +85,7 @@ from .errors import (
     RequestTimeout,
 )
 from .messages import Message
-from .protocol import ArakoonProtocol, ArakoonProtocolFactory
+from .protocol import ArakoonProtocol, ArakoonProtocolFactory, CancelledBeforeSending
 
 if TYPE_CHECKING:
     from .tls import ClientTLS
@@ -630,9 +630,11 @@ class ArakoonClient(ClientMixin[Async]):
                 reply = protocol.send(message)
                 sent = True
                 return await reply
-            except CancelledError:
+            except CancelledError as cancelled:
                 if attempt.interrupted is None:
                     raise  # the caller cancelled
+                if isinstance(cancelled, CancelledBeforeSending):
+                    sent = False  # it waited unsent in the protocol: never written
                 if attempt.interrupted == _DEADLINE and not sent and last is not None:
                     raise last from None
                 raise self._interrupted(attempt, message, sent, retry_unknown) from None

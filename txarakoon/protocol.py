@@ -42,7 +42,7 @@ from collections import deque
 from contextlib import suppress
 from typing import Any, TypeVar
 
-from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.defer import CancelledError, Deferred, fail, succeed
 from twisted.internet.endpoints import clientFromString
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
@@ -70,7 +70,13 @@ from .errors import (
 )
 from .messages import Message, prologue
 
-__all__ = ["ArakoonProtocol", "ArakoonProtocolFactory", "SilenceTimeout", "connect"]
+__all__ = [
+    "ArakoonProtocol",
+    "ArakoonProtocolFactory",
+    "CancelledBeforeSending",
+    "SilenceTimeout",
+    "connect",
+]
 
 T = TypeVar("T")
 
@@ -102,6 +108,13 @@ def _copy(buffer: bytearray, start: int, end: int) -> bytes:
 
 class SilenceTimeout(Exception):
     """The server sent nothing for too long while requests were pending."""
+
+
+class CancelledBeforeSending(CancelledError):
+    """A request cancelled (or timed out) while it waited unsent: it was never
+    written, so it certainly was not applied. Still a ``CancelledError``."""
+
+    applied = False
 
 
 def _describe(message: Message[Any]) -> str:
@@ -411,6 +424,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         for request in self._unsent:
             if request.deferred is deferred:
                 self._unsent.remove(request)
+                deferred.errback(CancelledBeforeSending())
                 return
         for request in self._sent:
             if request.deferred is deferred:

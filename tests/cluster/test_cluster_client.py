@@ -304,3 +304,16 @@ class DeadlineRoundingTests(SynchronousTestCase):
             with self.assertRaises(errors.NoMasterError):
                 resolve(cluster, client.get(b"k"))
             self.assertLess(cluster.clock.seconds(), timeout)
+
+
+class UnsentAtTheDeadlineTests(ClusterClientTestCase):
+    def test_a_write_still_unsent_at_the_deadline_is_known_not_applied(self) -> None:
+        client = self.client(timeout=1.0, max_in_flight=1)
+        self.settle(client.set(b"a", b"1"))
+        self.cluster.nodes["n0"].silent = True
+        written = client.set(b"b", b"2")
+        waiting = client.set(b"c", b"3")  # queued behind the in-flight limit
+        self.cluster.run(5)
+        self.assertIsInstance(self.failureResultOf(written).value, errors.OutcomeUnknown)
+        error = self.failureResultOf(waiting, errors.RequestTimeout).value
+        self.assertIs(error.applied, False)
