@@ -110,7 +110,7 @@ class ConnectionLossTests(SynchronousTestCase):
         protocol, _ = connected()
         lose(protocol)
         protocol.dataReceived(value(b"late"))
-        assert len(protocol._buffer) == 0
+        assert len(protocol.reader) == 0
 
     def test_cancelled_request_is_not_failed_again_on_loss(self) -> None:
         protocol, _ = connected()

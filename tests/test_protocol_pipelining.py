@@ -328,7 +328,7 @@ class ProtocolViolationTests(SynchronousTestCase):
         error = self.failureResultOf(head, ProtocolViolation).value
         assert "4294967295" in str(error)
         assert transport.disconnected
-        assert len(protocol._buffer) == 0
+        assert len(protocol.reader) == 0
 
     def test_element_count_over_the_limit_is_a_violation(self) -> None:
         protocol, _ = connect(max_reply_length=2)
@@ -363,7 +363,7 @@ class ProtocolViolationTests(SynchronousTestCase):
         self.failureResultOf(head, ProtocolViolation)
         protocol.dataReceived(flag(True) * 3)
         assert protocol.pending == 0
-        assert len(protocol._buffer) == 0
+        assert len(protocol.reader) == 0
 
     def test_violation_then_connection_lost_fails_nothing_twice(self) -> None:
         protocol, _ = connect()
@@ -457,17 +457,16 @@ class LinearBufferTests(SynchronousTestCase):
         largest = 0
         for start in range(0, len(stream), 7):
             protocol.dataReceived(stream[start : start + 7])
-            largest = max(largest, len(protocol._buffer))
+            largest = max(largest, len(protocol.reader))
         assert largest <= 2 * (len(reply) + 7)
-        assert len(protocol._buffer) == 0
+        assert len(protocol.reader) == 0
         assert all(self.successResultOf(d) == b"0123456789" for d in sent)
 
     def test_many_replies_in_one_chunk_leave_an_empty_buffer(self) -> None:
         protocol, _ = connect(max_in_flight=None)
         sent = [protocol.exists(b"k") for _ in range(1000)]
         protocol.dataReceived(flag(True) * 1000)
-        assert len(protocol._buffer) == 0
-        assert protocol._offset == 0
+        assert len(protocol.reader) == 0
         assert all(self.successResultOf(d) is True for d in sent)
 
     def test_long_reply_in_small_chunks_buffers_only_the_reply(self) -> None:
@@ -479,9 +478,9 @@ class LinearBufferTests(SynchronousTestCase):
         largest = 0
         for start in range(0, len(stream), 1000):
             protocol.dataReceived(stream[start : start + 1000])
-            largest = max(largest, len(protocol._buffer))
+            largest = max(largest, len(protocol.reader))
         assert largest <= len(payload) + 8 + 1000
-        assert len(protocol._buffer) == 0
+        assert len(protocol.reader) == 0
         assert self.successResultOf(head) == payload
         assert self.successResultOf(tail) is True
 

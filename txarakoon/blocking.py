@@ -25,11 +25,10 @@ each thread its own client.
 
 from __future__ import annotations
 
+import logging
 import socket
 from types import TracebackType
 from typing import Final, TypeVar
-
-from twisted.logger import Logger
 
 from .admin import AdminMixin
 from .client import AbstractClient, ClientMixin, Key, Sync
@@ -43,8 +42,11 @@ from .errors import (
     RequestTimeout,
 )
 from .messages import Message, prologue
+from .reader import NEED_DATA, Reader
 
 __all__ = ["SocketClient"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -110,8 +112,6 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     ``proto[key] = value`` would silently drop the write's outcome.
     """
 
-    log = Logger()
-
     def __init__(
         self,
         address: Address,
@@ -126,8 +126,7 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         self.timeout = timeout
         self.max_reply_length = max_reply_length
         self._socket: socket.socket | None = None
-        self._buffer = bytearray()
-        self._offset = 0
+        self._reader = Reader(max_reply_length)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "not connected"
@@ -158,15 +157,13 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         except BaseException:
             sock.close()
             raise
-        self._buffer.clear()
-        self._offset = 0
+        self._reader.clear()
         self._socket = sock
 
     def close(self) -> None:
         """Close the connection. Does nothing if it is not open."""
         sock, self._socket = self._socket, None
-        self._buffer.clear()
-        self._offset = 0
+        self._reader.clear()
         if sock is not None:
             sock.close()
 
@@ -220,19 +217,16 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
             # whole request.
             self.close()
             raise ConnectionLost(error, request) from error
-        receiver = message.receive(self.max_reply_length)
+        reader = self._reader
+        reply = message.reply
         try:
-            wanted = next(receiver)
-            while True:
-                wanted = receiver.send(self._read(sock, wanted))
-        except StopIteration as done:
-            value: T = done.value
-        except ArakoonError as error:
-            if error.closes_connection:
-                self.close()
-            raise
-        except CallbackError:
-            raise
+            outcome = reader.read(reply)
+            while outcome is NEED_DATA:
+                chunk = sock.recv(READ_SIZE)
+                if not chunk:
+                    raise _EndOfStream(f"connection closed {len(reader)} bytes into a reply")
+                reader.feed(chunk)
+                outcome = reader.read(reply)
         except _EndOfStream as error:
             self.close()
             raise ConnectionLost(error, request) from None
@@ -243,11 +237,11 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
             self.close()
             raise ConnectionLost(error, request) from error
         except ProtocolViolation as error:
-            self.log.error("Closing the connection: {error}", error=error)
+            log.error("Closing the connection: %s", error)
             self.close()
             raise
         except Exception as error:
-            self.log.error("Closing the connection: {error}", error=error)
+            log.error("Closing the connection: %s", error)
             self.close()
             raise ProtocolViolation(f"{type(error).__name__}: {error}") from error
         except BaseException:
@@ -255,60 +249,20 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
             # would be taken for the next one.
             self.close()
             raise
-        if self._offset != len(self._buffer):
+        if isinstance(outcome, ArakoonError):
+            if outcome.closes_connection:
+                self.close()
+            raise outcome
+        if isinstance(outcome, CallbackError):
+            raise outcome
+        if len(reader):
             # The server sent more than the reply. The value stands (a write was
             # applied), but what follows can no longer be matched to a request.
-            extra = len(self._buffer) - self._offset
-            self.log.error(
-                "Closing the connection: {extra} unexpected bytes after the reply to {request}",
-                extra=extra,
-                request=request,
+            log.error(
+                "Closing the connection: %d unexpected bytes after the reply to %s",
+                len(reader),
+                request,
             )
             self.close()
+        value: T = outcome
         return value
-
-    def _read(self, sock: socket.socket, wanted: int) -> bytes:
-        """Exactly ``wanted`` bytes: from the buffer, then from as many ``recv``
-        calls as it takes. Each byte is copied a bounded number of times."""
-        buffer = self._buffer
-        start = self._offset
-        available = len(buffer) - start
-        if available >= wanted:
-            end = start + wanted
-            data = bytes(buffer[start:end])
-            if end == len(buffer):
-                buffer.clear()
-                self._offset = 0
-            else:
-                self._offset = end
-            return data
-        missing = wanted - available
-        if missing >= READ_SIZE:
-            # A large field: receive straight into a buffer of its size.
-            target = bytearray(wanted)
-            target[:available] = buffer[start:]
-            buffer.clear()
-            self._offset = 0
-            view = memoryview(target)[available:]
-            while view:
-                count = sock.recv_into(view)
-                if not count:
-                    raise _EndOfStream(f"connection closed {len(view)} bytes short of a reply")
-                view = view[count:]
-            return bytes(target)
-        # Drop what was consumed: what is left is shorter than READ_SIZE.
-        del buffer[:start]
-        self._offset = 0
-        while len(buffer) < wanted:
-            chunk = sock.recv(READ_SIZE)
-            if not chunk:
-                raise _EndOfStream(
-                    f"connection closed {wanted - len(buffer)} bytes short of a reply"
-                )
-            buffer += chunk
-        data = bytes(buffer[:wanted])
-        if len(buffer) == wanted:
-            buffer.clear()
-        else:
-            self._offset = wanted
-        return data

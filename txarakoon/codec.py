@@ -1,42 +1,48 @@
-"""Wire types: encode Python values to bytes, decode them with receive coroutines.
+"""Wire types: encode Python values to bytes, and decode them. No I/O, no Twisted.
 
-No I/O and no Twisted here. Every type has:
+Every type has:
 
 * ``check(value)`` — validate and normalise a caller's value (``str`` keys become
   UTF-8 ``bytes``), raising :class:`TypeError` / :class:`ValueError`;
 * ``encode(value)`` — the wire bytes of an already checked value;
-* ``receive(limit)`` — a generator that decodes one value: it yields the number
-  of bytes it needs next, is sent exactly that many bytes, and returns the value
-  (``data = yield n``). Composite types delegate with ``yield from``. ``limit``
-  caps every string length and element count: a larger prefix raises
+* ``decode_from(buffer, offset, limit)`` — its one decoder: the value at
+  ``buffer[offset:]`` and the offset after it, or :class:`Incomplete` saying
+  how many more bytes it needs at least. ``limit`` caps every string length and
+  element count: a larger prefix raises
   :class:`~txarakoon.errors.ProtocolViolation` instead of allocating.
 
-* ``decode_from(buffer, offset, limit)`` — the fast path: decode one value that
-  is already all in ``buffer`` and return ``(value, end)``, or raise
-  :class:`Incomplete` if the buffer ends first. It raises what ``receive`` would
-  raise at the same bytes, and returns what it would return: a property test
-  holds the two paths to that. A reply that arrives whole (the common case) is
-  decoded without resuming a coroutine per field; the coroutines stay the
-  general path, for replies that arrive in pieces.
+The incremental decoder, ``receive(limit)`` — a coroutine that asks for the
+bytes it needs next (``data = yield n``) and returns the value — is derived
+from ``decode_from`` once, here in :class:`Type`: a value whose bytes are not
+all there yet is decoded again once the bytes it said it lacks have come, which
+for a leaf (a number, a flag, a consistency) happens at most twice. Composites
+chain their parts' coroutines instead, so that each part is read once:
+:class:`Option`, :class:`Product` and the string-wrapped values; a string waits
+for its length, then for its bytes, and is handed them without a copy. Only
+collections stream by hand: they ask for as many bytes as their remaining
+elements certainly take (at most :data:`READ_AHEAD`) and decode every complete
+element of them at once with ``decode_many``, so a reply of a million entries
+costs hundreds of resumptions, not millions.
 
-Collections use the fast path inside their coroutine too: they ask for as many
-bytes as the remaining elements certainly take (at most :data:`READ_AHEAD`) and
-decode every complete element of what they get at once, so a reply of a
-million entries costs hundreds of resumptions rather than millions.
+:class:`~txarakoon.reader.Reader` chooses between the two paths: ``decode_from``
+for a value already whole in memory (the common case), the coroutine for one
+arriving in pieces. A property test holds them to the same values, consumed
+bytes and errors.
 
 The same types decode what they encode and encode what they decode, so the
 in-memory server (:mod:`txarakoon.testing`) reads requests and writes replies with
-them. :func:`decode` runs a receive coroutine over bytes already in memory.
+them.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Final, Generic, TypeVar
 
 from .consistency import AtLeast, Consistency, Consistent, NoGuarantees
 from .errors import ProtocolViolation
+from .reader import DEFAULT_MAX_REPLY_LENGTH, Incomplete, Receiver, decode
 
 __all__ = [
     "BOOL",
@@ -58,17 +64,12 @@ __all__ = [
     "RequestList",
     "ResponseList",
     "String",
+    "StringWrapped",
     "Type",
     "decode",
 ]
 
 T = TypeVar("T")
-
-#: A receive coroutine: yields byte counts, is sent that many bytes, returns a T.
-Receiver = Generator[int, bytes, T]
-
-#: Default cap on any string length or element count in a reply: 64 MiB.
-DEFAULT_MAX_REPLY_LENGTH: Final = 64 * 1024 * 1024
 
 #: The most bytes a collection's coroutine asks for beyond the element it is
 #: in: the bound on how long a malformed element can go unnoticed, and on what
@@ -76,26 +77,18 @@ DEFAULT_MAX_REPLY_LENGTH: Final = 64 * 1024 * 1024
 READ_AHEAD: Final = 64 * 1024
 
 
-class Incomplete(Exception):
-    """Raised by :meth:`Type.decode_from` when the buffer ends before the value.
-
-    :ivar needed: how many more bytes, at least, the value needs past the end
-        of the buffer (1 or more).
-    """
-
-    def __init__(self, needed: int) -> None:
-        super().__init__(needed)
-        self.needed = needed
-
-
 class Type(Generic[T]):
-    """A wire type. Subclasses implement :meth:`check`, :meth:`encode`, :meth:`receive`,
-    and may override :meth:`decode_from` / :meth:`decode_many` for speed."""
+    """A wire type. Subclasses implement :meth:`check`, :meth:`encode` and
+    :meth:`decode_from`; composites and collections also :meth:`receive`."""
 
     #: The fewest bytes a value of this type takes on the wire. Collections
     #: use it to read ahead, so it must never exceed the true minimum; 0 is
     #: always safe.
     min_size: int = 0
+
+    #: Whether a value must be decoded as it arrives, by :meth:`receive`
+    #: alone (see :class:`~txarakoon.reader.Reader`).
+    streamed: bool = False
 
     def check(self, value: Any) -> T:
         """Validate and normalise a caller's value; raise ``TypeError``/``ValueError``."""
@@ -105,33 +98,32 @@ class Type(Generic[T]):
         """The wire bytes of ``value`` (which :meth:`check` accepted)."""
         raise NotImplementedError
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
-        """A coroutine decoding one value (see the module documentation)."""
-        raise NotImplementedError
-
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
     ) -> tuple[T, int]:
         """Decode the value at ``buffer[offset:]``: ``(value, offset after it)``.
 
-        Raises :class:`Incomplete` if ``buffer`` ends before the value does, and
-        otherwise exactly what :meth:`receive` raises on the same bytes. This
-        default runs :meth:`receive`; types read in bulk override it.
+        Raises :class:`Incomplete` if ``buffer`` ends before the value does,
+        and :class:`~txarakoon.errors.ProtocolViolation` for bytes that break
+        the protocol.
         """
-        receiver = self.receive(limit)
-        size = len(buffer)
-        try:
-            wanted = next(receiver)
-            while True:
-                end = offset + wanted
-                if end > size:
-                    raise Incomplete(end - size)
-                chunk = buffer[offset:end]
-                offset = end
-                wanted = receiver.send(chunk)
-        except StopIteration as done:
-            value: T = done.value
-            return value, offset
+        raise NotImplementedError
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
+        """A coroutine decoding one value (see the module documentation).
+
+        Derived from :meth:`decode_from`: it asks for the bytes the value
+        lacks, then decodes again. Every ask is a lower bound, so it never
+        asks for bytes past the value's end.
+        """
+        data = (yield self.min_size) if self.min_size else b""
+        while True:
+            try:
+                value, _ = self.decode_from(data, 0, limit)
+            except Incomplete as incomplete:
+                data += yield incomplete.needed
+            else:
+                return value
 
     def decode_many(
         self, buffer: bytes, offset: int, count: int, limit: int, items: list[T]
@@ -153,28 +145,20 @@ class Type(Generic[T]):
             return offset, incomplete.needed
         return offset, 0
 
+    def decode_whole(self, data: bytes, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> T:
+        """The one value that ``data`` holds, all of it.
 
-def decode(receiver: Receiver[T], data: bytes) -> T:
-    """Run ``receiver`` over ``data``, which must hold exactly one value.
-
-    Raises :class:`~txarakoon.errors.ProtocolViolation` when ``data`` is short or
-    has bytes left over.
-    """
-    view = memoryview(data)
-    offset = 0
-    try:
-        wanted = next(receiver)
-        while True:
-            end = offset + wanted
-            if end > len(view):
-                raise ProtocolViolation(f"truncated: needed {end} bytes, have {len(view)}")
-            chunk = bytes(view[offset:end])
-            offset = end
-            wanted = receiver.send(chunk)
-    except StopIteration as done:
-        if offset != len(view):
-            raise ProtocolViolation(f"{len(view) - offset} bytes left over") from None
-        value: T = done.value
+        Raises :class:`~txarakoon.errors.ProtocolViolation` when ``data`` is
+        short or has bytes left over.
+        """
+        try:
+            value, end = self.decode_from(data, 0, limit)
+        except Incomplete as incomplete:
+            raise ProtocolViolation(
+                f"truncated: needed {len(data) + incomplete.needed} bytes, have {len(data)}"
+            ) from None
+        if end != len(data):
+            raise ProtocolViolation(f"{len(data) - end} bytes left over")
         return value
 
 
@@ -202,11 +186,6 @@ class _Integer(Type[int]):
 
     def encode(self, value: int) -> bytes:
         return self._struct.pack(value)
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
-        data = yield self.size
-        value: int = self._struct.unpack(data)[0]
-        return value
 
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
@@ -237,10 +216,6 @@ class _Unit(Type[None]):
     def encode(self, value: None) -> bytes:
         return b""
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[None]:
-        return None
-        yield 0  # pragma: no cover - makes this function a generator
-
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
     ) -> tuple[None, int]:
@@ -263,14 +238,6 @@ class _Bool(Type[bool]):
 
     def encode(self, value: bool) -> bytes:
         return b"\x01" if value else b"\x00"
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[bool]:
-        data = yield 1
-        if data == b"\x00":
-            return False
-        if data == b"\x01":
-            return True
-        raise ProtocolViolation(f"invalid bool byte {data.hex()}")
 
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
@@ -309,11 +276,6 @@ class _Float(Type[float]):
 
     def encode(self, value: float) -> bytes:
         return _DOUBLE.pack(value)
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[float]:
-        data = yield 8
-        value: float = _DOUBLE.unpack(data)[0]
-        return value
 
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
@@ -365,7 +327,10 @@ class String(Type[bytes]):
         return _LENGTH.pack(len(value)) + value
 
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[bytes]:
-        length = _LENGTH.unpack((yield 4))[0]
+        # A composite of a length and that many bytes: each is waited for
+        # once, and the bytes are the value as they come (decoding them
+        # again, as Type.receive would, would copy a large value twice).
+        length = yield from UINT32.receive(limit)
         _check_length(length, limit, "string length")
         if length == 0:
             return b""
@@ -389,8 +354,9 @@ class String(Type[bytes]):
     def decode_many(
         self, buffer: bytes, offset: int, count: int, limit: int, items: list[bytes]
     ) -> tuple[int, int]:
-        # decode_from inlined: this loop reads the keys of range, prefix_keys
-        # and multi_get replies, where a call per string would dominate.
+        # decode_from inlined: this loop reads the keys and values of range,
+        # range_entries, prefix_keys and multi_get replies, where a call per
+        # string would cost half the time.
         unpack = _LENGTH.unpack_from
         append = items.append
         size = len(buffer)
@@ -410,6 +376,36 @@ class String(Type[bytes]):
 
 
 STRING: Final = String()
+
+
+class StringWrapped(Type[T]):
+    """A value carried as the bytes of a string (statistics, the steps of a
+    sequence): the string is read whole, then its bytes decoded by
+    :attr:`content`, which must take all of them."""
+
+    min_size = 4
+
+    def __init__(self, content: Type[Any]) -> None:
+        self.content = content
+
+    def encode(self, value: T) -> bytes:
+        return STRING.encode(self.content.encode(value))
+
+    def unwrap(self, value: Any) -> T:
+        """The decoded content as this type's value; raise
+        :class:`~txarakoon.errors.ProtocolViolation` if it cannot be one."""
+        result: T = value
+        return result
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[T, int]:
+        payload, end = STRING.decode_from(buffer, offset, limit)
+        return self.unwrap(self.content.decode_whole(payload, limit)), end
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
+        payload = yield from STRING.receive(limit)
+        return self.unwrap(self.content.decode_whole(payload, limit))
 
 
 class Option(Type["T | None"]):
@@ -487,30 +483,16 @@ class Product(Type[tuple[Any, ...]]):
     ) -> tuple[int, int]:
         if not self._string_pair:
             return super().decode_many(buffer, offset, count, limit, items)
-        # String.decode_many's loop, two strings per element, checked in wire
-        # order so that errors and Incomplete come at the same bytes.
-        unpack = _LENGTH.unpack_from
-        append = items.append
-        size = len(buffer)
-        for _ in range(count):
-            start = offset + 4
-            if start > size:
-                return offset, start - size
-            length = unpack(buffer, offset)[0]
-            if length > limit:
-                _check_length(length, limit, "string length")
-            middle = start + length
-            if middle + 4 > size:
-                return offset, middle + 4 - size
-            length = unpack(buffer, middle)[0]
-            if length > limit:
-                _check_length(length, limit, "string length")
-            end = middle + 4 + length
-            if end > size:
-                return offset, end - size
-            append((buffer[start:middle], buffer[middle + 4 : end]))
-            offset = end
-        return offset, 0
+        # The entries of range_entries replies: twice as many strings in
+        # String's bulk loop, then paired. A pair cut in two is given back
+        # whole: its first string is not taken.
+        strings: list[bytes] = []
+        end, needed = STRING.decode_many(buffer, offset, 2 * count, limit, strings)
+        if len(strings) % 2:
+            end -= 4 + len(strings.pop())
+        pairs = iter(strings)
+        items.extend(zip(pairs, pairs, strict=True))
+        return end, needed
 
 
 class _Collection(Type[list[T]]):
@@ -619,18 +601,6 @@ class _Consistency(Type[Consistency]):
         if isinstance(value, AtLeast):
             return b"\x02" + INT64.encode(value.i)
         return _CONSISTENCY_BYTES[value.TAG]
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Consistency]:
-        tag = (yield 1)[0]
-        if tag == 2:
-            i = yield from INT64.receive(limit)
-            if i < 0:
-                raise ProtocolViolation(f"AtLeast({i}) is negative")
-            return AtLeast(i)
-        try:
-            return _CONSISTENCY_BY_TAG[tag]
-        except KeyError:
-            raise ProtocolViolation(f"invalid consistency tag {tag}") from None
 
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH

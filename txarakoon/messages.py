@@ -1,13 +1,12 @@
 """One declaration per Arakoon command: opcode, named typed arguments, result type.
 
 A :class:`Command` builds :class:`Message` objects; a message offers
-``serialize()`` (the request bytes) and ``receive()`` (the coroutine that
-decodes the reply, raising the mapped :class:`~txarakoon.errors.ArakoonError`
-for a non-zero return code). This is the contract of
-``AbstractClient._process``. ``decode_reply_from()`` is the fast path of
-``receive()`` for a reply already whole in memory. The in-memory server uses the same declarations
-to decode requests (:meth:`Command.receive_arguments`) and encode replies
-(:func:`encode_success`, :func:`encode_error`).
+``serialize()`` (the request bytes) and ``reply``, the decoder of its reply (a
+:class:`Reply`), which a :class:`~txarakoon.reader.Reader` reads: the result, or
+the :class:`~txarakoon.errors.ArakoonError` that a non-zero return code means.
+This is the contract of ``AbstractClient._process``. The in-memory server uses
+the same declarations to decode requests (:attr:`Command.arguments_type`) and
+encode replies (:func:`encode_success`, :func:`encode_error`).
 
 >>> from txarakoon.consistency import Consistent
 >>> from txarakoon.messages import GET
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any, ClassVar, Final, Generic, NoReturn, TypeVar
+from typing import Any, Final, Generic, NoReturn, TypeVar
 
 from .codec import (
     BOOL,
@@ -39,8 +38,8 @@ from .codec import (
     RequestList,
     ResponseList,
     String,
+    StringWrapped,
     Type,
-    decode,
 )
 from .consistency import Consistency
 from .errors import ArakoonError, CallbackError, NoMagic, ProtocolViolation, error_for_code
@@ -56,7 +55,7 @@ __all__ = [
     "Command",
     "Int64",
     "Message",
-    "decode_response_from",
+    "Reply",
     "encode_error",
     "encode_success",
     "prologue",
@@ -117,9 +116,6 @@ class _PositiveInt32(Type[int]):
     def encode(self, value: int) -> bytes:
         return INT32.encode(value)
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
-        return INT32.receive(limit)
-
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
     ) -> tuple[int, int]:
@@ -138,30 +134,31 @@ Statistics = dict[str, Any]
 _STAT_INT, _STAT_INT64, _STAT_FLOAT, _STAT_STRING, _STAT_LIST = 1, 2, 3, 4, 5
 
 
-def _receive_named_field(limit: int) -> Receiver[tuple[str, Any]]:
-    kind = yield from INT32.receive(limit)
-    raw_name = yield from STRING.receive(limit)
+def _decode_named_field(buffer: bytes, offset: int, limit: int) -> tuple[tuple[str, Any], int]:
+    kind, offset = INT32.decode_from(buffer, offset, limit)
+    raw_name, offset = STRING.decode_from(buffer, offset, limit)
     name = raw_name.decode("utf-8", errors="surrogateescape")
     value: Any
     if kind == _STAT_INT:
-        value = yield from INT32.receive(limit)
+        value, offset = INT32.decode_from(buffer, offset, limit)
     elif kind == _STAT_INT64:
-        value = Int64((yield from INT64.receive(limit)))
+        number, offset = INT64.decode_from(buffer, offset, limit)
+        value = Int64(number)
     elif kind == _STAT_FLOAT:
-        value = yield from FLOAT.receive(limit)
+        value, offset = FLOAT.decode_from(buffer, offset, limit)
     elif kind == _STAT_STRING:
-        value = yield from STRING.receive(limit)
+        value, offset = STRING.decode_from(buffer, offset, limit)
     elif kind == _STAT_LIST:
-        count = yield from INT32.receive(limit)
+        count, offset = INT32.decode_from(buffer, offset, limit)
         if not 0 <= count <= limit:
             raise ProtocolViolation(f"statistics list of {count} fields")
         value = {}
         for _ in range(count):
-            key, item = yield from _receive_named_field(limit)
+            (key, item), offset = _decode_named_field(buffer, offset, limit)
             value[key] = item
     else:
         raise ProtocolViolation(f"unknown statistics field type {kind}")
-    return name, value
+    return (name, value), offset
 
 
 def _encode_named_field(name: str, value: Any) -> bytes:
@@ -185,11 +182,27 @@ def _encode_named_field(name: str, value: Any) -> bytes:
 _STATISTICS_ROOT: Final = "arakoon_stats"
 
 
-class _Statistics(Type[Statistics]):
+class _NamedFields(Type[Statistics]):
+    """The tree of named fields inside a statistics string (PROTOCOL.md §8.1)."""
+
+    def encode(self, value: Statistics) -> bytes:
+        return _encode_named_field(_STATISTICS_ROOT, value)
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[Statistics, int]:
+        (_, root), end = _decode_named_field(buffer, offset, limit)
+        if not isinstance(root, dict):
+            raise ProtocolViolation("statistics root is not a list of fields")
+        return root, end
+
+
+class _Statistics(StringWrapped[Statistics]):
     """A string wrapping one named-field tree (PROTOCOL.md §8.1), decoded as a
     nested dict: ints, floats, bytes, dicts. Field names are ``str``."""
 
-    min_size = 4
+    def __init__(self) -> None:
+        super().__init__(_NamedFields())
 
     def __repr__(self) -> str:
         return "statistics"
@@ -198,16 +211,6 @@ class _Statistics(Type[Statistics]):
         if not isinstance(value, dict):
             raise TypeError(f"statistics must be a dict, not {type(value).__name__}")
         return value
-
-    def encode(self, value: Statistics) -> bytes:
-        return STRING.encode(_encode_named_field(_STATISTICS_ROOT, value))
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Statistics]:
-        payload = yield from STRING.receive(limit)
-        _, root = decode(_receive_named_field(limit), payload)
-        if not isinstance(root, dict):
-            raise ProtocolViolation("statistics root is not a list of fields")
-        return root
 
 
 STATISTICS: Final = _Statistics()
@@ -222,6 +225,7 @@ class CollapseStream(Type[list[int]]):
     value) or ``rc ≠ 0 + message`` (the collapse failed; the stream ends)."""
 
     min_size = 4
+    streamed = True
 
     def __repr__(self) -> str:
         return "collapse stream"
@@ -233,12 +237,23 @@ class CollapseStream(Type[list[int]]):
         frame = UINT32.encode(0)
         return INT32.encode(len(value)) + b"".join(frame + INT64.encode(v) for v in value)
 
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[list[int], int]:
+        """Not offered: progress is reported frame by frame as the stream
+        arrives, so only :meth:`receive` decodes it (see :attr:`streamed`)."""
+        raise NotImplementedError("a collapse_tlogs stream is decoded as it arrives: use receive()")
+
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[list[int]]:
         return self.receive_with_progress(limit, None)
 
     def receive_with_progress(
         self, limit: int, progress: Callable[[int], object] | None
     ) -> Receiver[list[int]]:
+        """Decode the stream, passing each progress value to ``progress`` as it
+        arrives. Raises the :class:`~txarakoon.errors.ArakoonError` of an
+        error frame, or :class:`~txarakoon.errors.CallbackError` (at the end of
+        the stream) if ``progress`` raised."""
         count = yield from INT32.receive(limit)
         if not 0 <= count <= limit:
             raise ProtocolViolation(f"collapse stream announces {count} frames")
@@ -247,7 +262,7 @@ class CollapseStream(Type[list[int]]):
         for _ in range(count):
             code = yield from UINT32.receive(limit)
             if code != 0:
-                yield from _raise_error(code, limit)
+                raise (yield from _receive_error(code, limit))
             value = yield from INT64.receive(limit)
             values.append(value)
             if progress is not None and callback_error is None:
@@ -268,45 +283,87 @@ COLLAPSE_STREAM: Final = CollapseStream()
 # ---------------------------------------------------------------------------
 # Replies.
 
+#: What a reply decodes to: the command's result, or the error the server
+#: answered (also a :class:`~txarakoon.errors.CallbackError` for a
+#: ``collapse_tlogs`` whose progress callback raised). An error is a value
+#: here, not raised: the reply was read whole, and the stream is in sync.
+Outcome = Any
 
-def _raise_error(code: int, limit: int) -> Receiver[None]:
+
+def _receive_error(code: int, limit: int) -> Receiver[ArakoonError]:
+    """The error of a non-zero return code, after which its message follows
+    (none for NoMagic)."""
     if code == NoMagic.CODE:
-        raise NoMagic()
+        return NoMagic()
     message = yield from STRING.receive(limit)
-    raise error_for_code(code, message)
+    return error_for_code(code, message)
+
+
+class Reply(Type[Outcome]):
+    """A reply: a return code, then the command's ``result`` (code 0) or the
+    server's error message. Decodes to the result, or to the
+    :class:`~txarakoon.errors.ArakoonError` the code means (see :data:`Outcome`)."""
+
+    min_size = 4
+
+    def __init__(self, result: Type[Any]) -> None:
+        self.result = result
+        self.streamed = result.streamed
+
+    def __repr__(self) -> str:
+        return f"reply<{self.result!r}>"
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[Outcome, int]:
+        start = offset + 4
+        if start > len(buffer):
+            raise Incomplete(start - len(buffer))
+        code = _WORD.unpack_from(buffer, offset)[0]
+        if code == 0:
+            return self.result.decode_from(buffer, start, limit)
+        if code == NoMagic.CODE:
+            return NoMagic(), start
+        message, end = STRING.decode_from(buffer, start, limit)
+        return error_for_code(code, message), end
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Outcome]:
+        code = yield from UINT32.receive(limit)
+        if code == 0:
+            return (yield from self.result.receive(limit))
+        return (yield from _receive_error(code, limit))
+
+
+class _CollapseReply(Reply):
+    """The reply of one ``collapse_tlogs`` request: the stream, reporting each
+    progress value to ``progress``; decodes to how many frames there were."""
+
+    def __init__(self, progress: Callable[[int], object] | None) -> None:
+        super().__init__(COLLAPSE_STREAM)
+        self.progress = progress
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Outcome]:
+        code = yield from UINT32.receive(limit)
+        if code != 0:
+            return (yield from _receive_error(code, limit))
+        try:
+            values = yield from COLLAPSE_STREAM.receive_with_progress(limit, self.progress)
+        except (ArakoonError, CallbackError) as error:
+            return error
+        return len(values)
+
+
+def _raising(reply: Receiver[Outcome]) -> Receiver[Any]:
+    """``reply``, raising the error it decodes to instead of returning it."""
+    outcome = yield from reply
+    if isinstance(outcome, (ArakoonError, CallbackError)):
+        raise outcome
+    return outcome
 
 
 def receive_response(result: Type[T], limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
-    """Decode one reply: a return code, then ``result`` or an error message."""
-    code = _WORD.unpack((yield 4))[0]
-    if code != 0:
-        yield from _raise_error(code, limit)
-    value = yield from result.receive(limit)
-    return value
-
-
-def decode_response_from(
-    result: Type[T], buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
-) -> tuple[bool, T | ArakoonError, int]:
-    """The fast path of :func:`receive_response`, for a reply already in ``buffer``.
-
-    Returns ``(True, value, end)`` for a success and ``(False, error, end)`` for
-    an error reply: the error is returned, not raised, because the caller
-    must still learn where the reply ends. Raises
-    :class:`~txarakoon.codec.Incomplete` if the reply is not all there, and
-    what :func:`receive_response` raises for a malformed reply.
-    """
-    start = offset + 4
-    if start > len(buffer):
-        raise Incomplete(start - len(buffer))
-    code = _WORD.unpack_from(buffer, offset)[0]
-    if code != 0:
-        if code == NoMagic.CODE:
-            return False, NoMagic(), start
-        message, end = STRING.decode_from(buffer, start, limit)
-        return False, error_for_code(code, message), end
-    value, end = result.decode_from(buffer, start, limit)
-    return True, value, end
+    """Decode one reply: ``result``, or raise the error the server answered."""
+    return _raising(Reply(result).receive(limit))
 
 
 def encode_success(result: Type[T], value: T) -> bytes:
@@ -394,6 +451,10 @@ class Command(Generic[T]):
         self._serialize = _unrolled_encoders(
             self.word, tuple(argument.type.encode for argument in arguments)
         )
+        #: The arguments after the command word, as one type (server side).
+        self.arguments_type: Product = Product(*(argument.type for argument in arguments))
+        #: The decoder of this command's replies.
+        self.reply = Reply(result)
 
     def __repr__(self) -> str:
         return f"<Command {self.name} 0x{self.opcode:02x}>"
@@ -432,24 +493,20 @@ class Command(Generic[T]):
 
     def receive_arguments(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[tuple[Any, ...]]:
         """Decode the arguments that follow the command word (server side)."""
-        values = []
-        for argument in self.arguments:
-            values.append((yield from argument.type.receive(limit)))
-        return tuple(values)
+        return self.arguments_type.receive(limit)
 
 
 class Message(Generic[T]):
     """A request ready to send: a command and its checked argument values."""
 
-    __slots__ = ("arguments", "command")
-
-    #: Whether the reply must be decoded as it arrives, by :meth:`receive`
-    #: alone (it reports progress): then :meth:`decode_reply_from` is not used.
-    streamed: ClassVar[bool] = False
+    __slots__ = ("arguments", "command", "reply")
 
     def __init__(self, command: Command[T], arguments: tuple[Any, ...]) -> None:
         self.command = command
         self.arguments = arguments
+        #: The decoder of the reply: a :class:`Reply`, read by a
+        #: :class:`~txarakoon.reader.Reader`.
+        self.reply: Reply = command.reply
 
     def __repr__(self) -> str:
         shown = ", ".join(
@@ -479,15 +536,10 @@ class Message(Generic[T]):
         return self.command._serialize(self.arguments)
 
     def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T]:
-        """The coroutine decoding this request's reply."""
-        return receive_response(self.command.result, limit)
-
-    def decode_reply_from(
-        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
-    ) -> tuple[bool, T | ArakoonError, int]:
-        """The fast path of :meth:`receive` for a reply already in ``buffer``:
-        see :func:`decode_response_from`."""
-        return decode_response_from(self.command.result, buffer, offset, limit)
+        """A coroutine decoding this request's reply: the result, or it raises
+        the error the server answered. (Clients read :attr:`reply` instead,
+        which returns the error.)"""
+        return _raising(self.reply.receive(limit))
 
 
 class CollapseMessage(Message[Any]):
@@ -495,8 +547,6 @@ class CollapseMessage(Message[Any]):
     arrives, and returns how many progress frames the server sent."""
 
     __slots__ = ("progress",)
-
-    streamed = True
 
     def __init__(
         self,
@@ -506,20 +556,7 @@ class CollapseMessage(Message[Any]):
     ) -> None:
         super().__init__(command, arguments)
         self.progress = progress
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int]:
-        code = _WORD.unpack((yield 4))[0]
-        if code != 0:
-            yield from _raise_error(code, limit)
-        values = yield from COLLAPSE_STREAM.receive_with_progress(limit, self.progress)
-        return len(values)
-
-    def decode_reply_from(
-        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
-    ) -> tuple[bool, Any, int]:
-        """Not offered: progress is reported frame by frame as the reply
-        arrives, so only :meth:`receive` decodes it (see :attr:`streamed`)."""
-        raise NotImplementedError("a collapse_tlogs reply is decoded as it arrives: use receive()")
+        self.reply = _CollapseReply(progress)
 
 
 def _arg(name: str, type_: Type[Any]) -> Argument:

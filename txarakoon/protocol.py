@@ -3,10 +3,9 @@
 :class:`ArakoonProtocol` writes the prologue when the connection is made, then
 pipelines requests: each is written as soon as the transport accepts it, and the
 replies, which carry no request id, are matched to requests in FIFO order. It
-buffers incoming bytes linearly. A reply that is already whole in the buffer
-when it starts is decoded in one go (the codec's ``decode_from`` fast path);
-one that is not yet is decoded by the receive coroutine of the request at the
-head of the queue, resumed whenever the bytes it asked for are there.
+reads them with a :class:`~txarakoon.reader.Reader`: a reply that is already
+whole when it starts is decoded in one go, one that is not yet is decoded as
+its bytes arrive, resumed where it stopped.
 
 Failure semantics (nothing is ever left pending; every failure says whether the
 request was applied):
@@ -59,7 +58,7 @@ from zope.interface import implementer
 
 from .admin import AdminMixin
 from .client import AbstractClient, Async, ClientMixin
-from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING, Incomplete, Receiver
+from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
 from .errors import (
     ArakoonError,
     CallbackError,
@@ -69,6 +68,7 @@ from .errors import (
     RequestNotProcessed,
 )
 from .messages import Message, prologue
+from .reader import NEED_DATA, Reader
 
 __all__ = [
     "ArakoonProtocol",
@@ -87,23 +87,6 @@ DEFAULT_MAX_IN_FLIGHT = 1024
 # error message must not hold a copy of an 8 MiB value.
 _SHOWN_BYTES = 32
 _SHOWN_CHARACTERS = 120
-
-# Reads at least this long are copied out of the buffer through a memoryview:
-# one copy instead of two (a bytearray slice, then bytes), worth the view's
-# own cost only for large reads.
-_VIEW_COPY = 4096
-
-
-# A read at least this much larger than what is buffered (a value of
-# megabytes arriving in pieces) gathers the pieces and joins them once.
-_LARGE_READ = 256 * 1024
-
-
-def _copy(buffer: bytearray, start: int, end: int) -> bytes:
-    """``bytes(buffer[start:end])``, with as few copies as pays."""
-    if end - start < _VIEW_COPY:
-        return bytes(buffer[start:end])
-    return bytes(memoryview(buffer)[start:end])
 
 
 class SilenceTimeout(Exception):
@@ -203,27 +186,19 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         self.silence_timeout = silence_timeout
         self.clock = clock
         self.connected = False
-        # Incoming bytes; the first `_offset` of them are consumed already.
-        self._buffer = bytearray()
-        self._offset = 0
+        self._reader = Reader(max_reply_length)
+        # Whether replies are being read: bytes that arrive meanwhile (from a
+        # callback, on a transport that delivers synchronously) wait for the
+        # loop that reads them.
         self._draining = False
         # Requests written while replies are being read (by their callbacks)
         # go out together when the reading is done: one transport write for
         # many requests, not one each. Twisted would not send them any sooner.
         self._output: list[bytes] = []
-        # A large read in progress: the pieces kept as they arrive, to be
-        # joined once into exactly the bytes asked for (`_ready`). Appended to
-        # `_buffer` instead, they would be copied once more, and the buffer
-        # grown step by step.
-        self._pieces: list[bytes] = []
-        self._pieces_size = 0
-        self._ready: bytes | None = None
-        # Written and awaiting a reply, oldest first; the reply being decoded is
-        # the head's, by `_receiver`, which wants `_wanted` bytes next.
+        # Written and awaiting a reply, oldest first: the reply being read is
+        # the head's.
         self._sent: deque[_Request] = deque()
         self._unsent: deque[_Request] = deque()
-        self._receiver: Receiver[Any] | None = None
-        self._wanted = 0
         self._paused = False
         # Why the connection is finished although not lost yet (a closing reply,
         # a violation, silence); once set, nothing more is written or parsed.
@@ -254,6 +229,13 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def pending(self) -> int:
         """How many requests await a reply, written or not."""
         return len(self._sent) + len(self._unsent)
+
+    @property
+    def reader(self) -> Reader:
+        """The :class:`~txarakoon.reader.Reader` of this connection's replies:
+        ``len(protocol.reader)`` bytes have arrived that no reply has consumed
+        yet, and ``protocol.reader.reading`` says whether one is part read."""
+        return self._reader
 
     def close(self) -> Deferred[None]:
         """Close the connection; the Deferred fires once it is closed.
@@ -307,47 +289,17 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             return
         if self._silence_timer is not None and self.silence_timeout is not None:
             self._silence_timer.reset(self.silence_timeout)
-        if self._pieces or (
-            self._receiver is not None
-            and not self._draining
-            and self._wanted - len(self._buffer) >= _LARGE_READ
-        ):
-            # A large read: its pieces are kept aside until it is complete.
-            self._pieces.append(data)
-            self._pieces_size += len(data)
-            if len(self._buffer) + self._pieces_size < self._wanted:
-                return
-            data = self._join_pieces()
-        # Usually everything before was consumed: then `data` itself is a
-        # bytes copy of the buffer for the fast path, and none need be made.
-        fresh = not self._buffer and type(data) is bytes
-        self._buffer += data
+        self._reader.feed(data)
         if self._draining:
-            # Re-entered from a callback run while draining (a transport that
-            # delivers synchronously): the loop below picks the bytes up.
+            # Re-entered from a callback run while reading: the loop below
+            # picks the bytes up.
             return
         self._draining = True
         try:
-            self._drain_buffer(data if fresh else b"")
+            self._read_replies()
         finally:
             self._draining = False
             self._flush()
-
-    def _join_pieces(self) -> bytes:
-        """The large read is complete: its bytes become `_ready`; returns what
-        arrived beyond them."""
-        pieces = self._pieces
-        beyond = len(self._buffer) + self._pieces_size - self._wanted
-        rest = b""
-        if beyond:
-            last = pieces.pop()
-            pieces.append(last[: len(last) - beyond])
-            rest = last[len(last) - beyond :]
-        self._ready = b"".join([bytes(self._buffer), *pieces])
-        self._buffer.clear()
-        self._pieces = []
-        self._pieces_size = 0
-        return rest
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._lost:
@@ -435,101 +387,51 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def _finished(self) -> bool:
         return self._lost or self._closing_error is not None
 
-    def _drain_buffer(self, work: bytes) -> None:
+    def _read_replies(self) -> None:
         # State is read afresh each time round: the callbacks run by `_finish`
         # may write, cancel, close or lose the connection, or deliver bytes.
-        buffer = self._buffer
-        limit = self.max_reply_length
-        # The fast path reads `work`, a bytes copy of the unread bytes (made
-        # once per arrival if the caller has none, not once per reply): slices
-        # of bytes are the decoded values themselves, slices of the bytearray
-        # would be copied twice. `work` holds `buffer[base:base + len(work)]`.
-        base = 0
+        reader = self._reader
         while not self._finished():
-            offset = self._offset
-            receiver = self._receiver
-            if receiver is None:
-                if offset == len(buffer):
-                    break
-                if not self._sent:
-                    self._abort(ProtocolViolation(f"{len(buffer) - offset} unexpected bytes"))
-                    return
-                message = self._sent[0].message
-                if not message.streamed:
-                    if base + len(work) != len(buffer):
-                        base = offset
-                        work = _copy(buffer, offset, len(buffer))
-                    try:
-                        ok, outcome, end = message.decode_reply_from(work, offset - base, limit)
-                    except Incomplete:
-                        pass  # Not all here: the coroutine takes it as it comes.
-                    except Exception as error:
-                        # Malformed: what the coroutine raises at the same byte.
-                        self._finish(False, error)
-                        continue
-                    else:
-                        self._offset = base + end
-                        self._finish(ok, outcome)
-                        continue
-                receiver = self._receiver = message.receive(limit)
-                try:
-                    self._wanted = next(receiver)
-                except StopIteration as done:
-                    self._finish(True, done.value)
-                    continue
-                except Exception as error:
-                    self._finish(False, error)
-                    continue
-            chunk = self._ready
-            if chunk is not None:
-                self._ready = None
-            else:
-                wanted = self._wanted
-                if len(buffer) - offset < wanted:
-                    break
-                self._offset = offset + wanted
-                chunk = _copy(buffer, offset, offset + wanted)
+            if not self._sent:
+                if len(reader):
+                    self._abort(ProtocolViolation(f"{len(reader)} unexpected bytes"))
+                return
             try:
-                self._wanted = receiver.send(chunk)
-            except StopIteration as done:
-                if self._receiver is receiver:
-                    self._finish(True, done.value)
-            except Exception as error:  # how the reply failed
-                if self._receiver is receiver:
-                    self._finish(False, error)
-        if self._offset:
-            # Dropping the head of a bytearray is O(1) in CPython (its start
-            # moves), so the buffer never holds more than the unread bytes.
-            del buffer[: self._offset]
-            self._offset = 0
+                outcome = reader.read(self._sent[0].message.reply)
+            except Exception as error:  # the reply breaks the protocol
+                self._malformed(error)
+                return
+            if outcome is NEED_DATA or self._finished():
+                # (A progress callback may have lost the connection, and
+                # with it failed every request.)
+                return
+            self._finish(outcome)
 
-    def _finish(self, ok: bool, outcome: Any) -> None:
-        """The head request's reply ended: with its value if ``ok``, else with
-        ``outcome``, the exception its decoding raised."""
-        self._receiver = None
+    def _finish(self, outcome: Any) -> None:
+        """The head request's reply was read: ``outcome`` is its value, or the
+        error the server answered (see :class:`~txarakoon.messages.Reply`)."""
         request = self._sent.popleft()
         if not self._sent:
             self._stop_silence_timer()
-        if ok:
+        if not isinstance(outcome, (ArakoonError, CallbackError)):
             request.resolve(outcome)
             if self._unsent:
                 self._write_unsent()
-        elif isinstance(outcome, CallbackError):
+        elif isinstance(outcome, ArakoonError) and outcome.closes_connection:
+            self._server_closes(request, outcome)
+        else:
             request.reject(outcome)
             self._write_unsent()
-        elif isinstance(outcome, ArakoonError):
-            if outcome.closes_connection:
-                self._server_closes(request, outcome)
-            else:
-                request.reject(outcome)
-                self._write_unsent()
+
+    def _malformed(self, error: Exception) -> None:
+        """The head request's reply broke the protocol with ``error``."""
+        request = self._sent.popleft()
+        if isinstance(error, ProtocolViolation):
+            violation = error
         else:
-            if isinstance(outcome, ProtocolViolation):
-                violation = outcome
-            else:
-                violation = ProtocolViolation(f"{type(outcome).__name__}: {outcome}")
-                violation.__cause__ = outcome
-            self._abort(violation, head=request)
+            violation = ProtocolViolation(f"{type(error).__name__}: {error}")
+            violation.__cause__ = error
+        self._abort(violation, head=request)
 
     def _take_pending(self, error: BaseException) -> tuple[deque[_Request], deque[_Request]]:
         """Mark the connection finished (nothing more is written or parsed) and
@@ -547,12 +449,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         return sent, unsent
 
     def _drop_input(self) -> None:
-        self._receiver = None
-        self._buffer.clear()
-        self._offset = 0
-        self._pieces = []
-        self._pieces_size = 0
-        self._ready = None
+        self._reader.clear()
 
     def _server_closes(self, head: _Request, error: ArakoonError) -> None:
         """The server sent a reply after which it closes the connection: it never

@@ -32,7 +32,7 @@ either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
@@ -42,10 +42,9 @@ from .codec import (
     STRING,
     UINT32,
     Option,
-    Receiver,
     RequestList,
+    StringWrapped,
     Type,
-    decode,
 )
 from .errors import ProtocolViolation
 
@@ -246,40 +245,47 @@ class Sequence(Step):
         return UINT32.encode(len(self.steps)) + b"".join(step.encode() for step in self.steps)
 
 
-def _receive_step(limit: int) -> Receiver[Step]:
-    tag = yield from UINT32.receive(limit)
+def _decode_step(buffer: bytes, offset: int, limit: int) -> tuple[Step, int]:
+    tag, offset = UINT32.decode_from(buffer, offset, limit)
+    if tag in _ONE_STRING:
+        key, offset = STRING.decode_from(buffer, offset, limit)
+        return _ONE_STRING[tag](key), offset
+    if tag in _STRING_AND_OPTION:
+        key, offset = STRING.decode_from(buffer, offset, limit)
+        value, offset = _OPTIONAL_STRING.decode_from(buffer, offset, limit)
+        return _STRING_AND_OPTION[tag](key, value), offset
     if tag == Set.TAG:
-        key = yield from STRING.receive(limit)
-        value = yield from STRING.receive(limit)
-        return Set(key, value)
-    if tag == Delete.TAG:
-        return Delete((yield from STRING.receive(limit)))
-    if tag == Assert.TAG:
-        key = yield from STRING.receive(limit)
-        return Assert(key, (yield from _OPTIONAL_STRING.receive(limit)))
-    if tag == DeletePrefix.TAG:
-        return DeletePrefix((yield from STRING.receive(limit)))
-    if tag == AssertExists.TAG:
-        return AssertExists((yield from STRING.receive(limit)))
-    if tag == Replace.TAG:
-        key = yield from STRING.receive(limit)
-        return Replace(key, (yield from _OPTIONAL_STRING.receive(limit)))
+        key, offset = STRING.decode_from(buffer, offset, limit)
+        value, offset = STRING.decode_from(buffer, offset, limit)
+        return Set(key, value), offset
     if tag == AssertRange.TAG:
-        prefix = yield from STRING.receive(limit)
-        kind = yield from INT32.receive(limit)
+        prefix, offset = STRING.decode_from(buffer, offset, limit)
+        kind, offset = INT32.decode_from(buffer, offset, limit)
         if kind != _CONTAINS_EXACTLY:
             raise ProtocolViolation(f"unknown range assertion kind {kind}")
-        wire_keys = yield from _KEY_LIST.receive(limit)
-        return AssertRange._from_wire(prefix, wire_keys[::-1])
+        wire_keys, offset = _KEY_LIST.decode_from(buffer, offset, limit)
+        return AssertRange._from_wire(prefix, wire_keys[::-1]), offset
     if tag == Sequence.TAG:
-        count = yield from UINT32.receive(limit)
+        count, offset = UINT32.decode_from(buffer, offset, limit)
         if count > limit:
             raise ProtocolViolation(f"step count {count} exceeds the limit of {limit}")
         steps = []
         for _ in range(count):
-            steps.append((yield from _receive_step(limit)))
-        return Sequence(steps)
+            step, offset = _decode_step(buffer, offset, limit)
+            steps.append(step)
+        return Sequence(steps), offset
     raise ProtocolViolation(f"update tag {tag} is not a client sequence step")
+
+
+_ONE_STRING: Final[dict[int, Callable[[bytes], Step]]] = {
+    Delete.TAG: Delete,
+    DeletePrefix.TAG: DeletePrefix,
+    AssertExists.TAG: AssertExists,
+}
+_STRING_AND_OPTION: Final[dict[int, Callable[[bytes, bytes | None], Step]]] = {
+    Assert.TAG: Assert,
+    Replace.TAG: Replace,
+}
 
 
 class _StepType(Type[Step]):
@@ -296,17 +302,22 @@ class _StepType(Type[Step]):
     def encode(self, value: Step) -> bytes:
         return value.encode()
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Step]:
-        return _receive_step(limit)
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[Step, int]:
+        return _decode_step(buffer, offset, limit)
 
 
 STEP: Final = _StepType()
 
 
-class _SequencePayload(Type[Sequence]):
+class _SequencePayload(StringWrapped[Sequence]):
     """The argument of ``sequence``/``synced_sequence``: a string holding one
     encoded :class:`Sequence`. A list of steps is wrapped in a Sequence; a single
     Sequence is used as it is (like pyrakoon)."""
+
+    def __init__(self) -> None:
+        super().__init__(STEP)
 
     def __repr__(self) -> str:
         return "sequence payload"
@@ -326,15 +337,10 @@ class _SequencePayload(Type[Sequence]):
             return steps[0]
         return Sequence(steps)
 
-    def encode(self, value: Sequence) -> bytes:
-        return STRING.encode(value.encode())
-
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Sequence]:
-        payload = yield from STRING.receive(limit)
-        step = decode(_receive_step(limit), payload)
-        if not isinstance(step, Sequence):
+    def unwrap(self, value: Any) -> Sequence:
+        if not isinstance(value, Sequence):
             raise ProtocolViolation("should have been a sequence")
-        return step
+        return value
 
 
 SEQUENCE_PAYLOAD: Final = _SequencePayload()

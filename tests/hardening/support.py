@@ -1,31 +1,17 @@
-"""Shared by the hardening tests: drivers that run a decoder over bytes and
-report its outcome comparably, a per-field reference decoder, the response
-vectors with the requests they answer, and a recorder of Deferred outcomes."""
+"""Shared by the hardening tests: the two decoding paths run over bytes,
+reported comparably, the response vectors with the requests they answer, and a
+recorder of Deferred outcomes."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from txarakoon.codec import (
-    BOOL,
-    DEFAULT_MAX_REPLY_LENGTH,
-    UINT32,
-    Array,
-    Incomplete,
-    Option,
-    Product,
-    Receiver,
-    RequestList,
-    ResponseList,
-    Type,
-)
-from txarakoon.errors import ArakoonError, ProtocolViolation
-from txarakoon.messages import Message, _raise_error
+from txarakoon.codec import Incomplete, Receiver
+from txarakoon.errors import ArakoonError, CallbackError
+from txarakoon.reader import NEED_DATA, Decoder, Reader
 
 from .. import vectors
 
@@ -48,8 +34,9 @@ def closes(vector: dict[str, Any]) -> bool:
 
 # -- outcomes of decoding, comparable with == ---------------------------------------------
 
-#: ``("value", value, bytes consumed)``, ``("incomplete",)`` or
-#: ``("error", class, message[, code])``.
+#: ``("value", value, bytes consumed)``, ``("incomplete",)``,
+#: ``("error", class, message)`` for a violation, or ``("error", class, code,
+#: message, bytes consumed)`` for an error reply (a reply decodes to its error).
 Outcome = tuple[Any, ...]
 
 INCOMPLETE: Outcome = ("incomplete",)
@@ -61,107 +48,53 @@ def error_outcome(error: BaseException) -> Outcome:
     return ("error", type(error), str(error))
 
 
+def value_outcome(value: Any, consumed: int) -> Outcome:
+    if isinstance(value, (ArakoonError, CallbackError)):
+        return (*error_outcome(value), consumed)
+    return ("value", value, consumed)
+
+
 def drive(receiver: Receiver[Any], data: bytes) -> Outcome:
-    """Run a receive coroutine over ``data``: what it returns (and how many
-    bytes it took), raises, or that it waits for bytes ``data`` lacks. Also
-    holds it to the contract: it never asks for 0 bytes."""
-    offset = 0
+    """The incremental path alone: the coroutine ``receiver`` run over
+    ``data`` by a :class:`~txarakoon.reader.Reader`."""
+    reader = Reader()
+    reader.feed(data)
     try:
-        wanted = next(receiver)
-        while True:
-            assert wanted > 0, "a receive coroutine asked for 0 bytes"
-            if offset + wanted > len(data):
-                return INCOMPLETE
-            chunk = data[offset : offset + wanted]
-            offset += wanted
-            wanted = receiver.send(chunk)
-    except StopIteration as done:
-        return ("value", done.value, offset)
+        value = reader.start(receiver)
     except Exception as error:
         return error_outcome(error)
+    if value is NEED_DATA:
+        return INCOMPLETE
+    return value_outcome(value, len(data) - len(reader))
 
 
-def fast(kind: Type[Any], data: bytes, offset: int, limit: int) -> Outcome:
-    """:meth:`Type.decode_from` at ``offset``, as an outcome relative to it."""
+def fast(decoder: Decoder[Any], data: bytes, offset: int, limit: int) -> Outcome:
+    """The fast path alone: ``decoder.decode_from`` at ``offset``."""
     try:
-        value, end = kind.decode_from(data, offset, limit)
+        value, end = decoder.decode_from(data, offset, limit)
     except Incomplete as incomplete:
         assert incomplete.needed > 0
         return INCOMPLETE
     except Exception as error:
         return error_outcome(error)
-    return ("value", value, end - offset)
+    return value_outcome(value, end - offset)
 
 
-def fast_reply(message: Message[Any], data: bytes, offset: int, limit: int) -> Outcome:
-    """:meth:`Message.decode_reply_from` as an outcome: an error reply is
-    reported as the coroutine raises it."""
-    try:
-        ok, value, end = message.decode_reply_from(data, offset, limit)
-    except Incomplete:
-        return INCOMPLETE
-    except Exception as error:
-        return error_outcome(error)
-    if ok:
-        return ("value", value, end - offset)
-    return (*error_outcome(value), end - offset)
-
-
-def drive_reply(receiver: Receiver[Any], data: bytes) -> Outcome:
-    """:func:`drive` for a reply: an ArakoonError also says how many bytes
-    the error reply took, as :func:`fast_reply` does."""
-    offset = 0
-    try:
-        wanted = next(receiver)
-        while True:
-            if offset + wanted > len(data):
-                return INCOMPLETE
-            chunk = data[offset : offset + wanted]
-            offset += wanted
-            wanted = receiver.send(chunk)
-    except StopIteration as done:
-        return ("value", done.value, offset)
-    except ArakoonError as error:
-        return (*error_outcome(error), offset)
-    except Exception as error:
-        return error_outcome(error)
-
-
-# -- the reference decoder ----------------------------------------------------------------
-
-
-def reference_receive(kind: Type[Any], limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Any]:
-    """The plainest decoder: a coroutine resumed for every field, collections
-    element by element (as the codec decoded them before it read in bulk).
-    The fast path and the bulk coroutines are held to it."""
-    if isinstance(kind, (ResponseList, Array, RequestList)):
-        count = yield from UINT32.receive(limit)
-        if count > limit:
-            raise ProtocolViolation(f"element count {count} exceeds the limit of {limit}")
-        items = []
-        for _ in range(count):
-            items.append((yield from reference_receive(kind.element, limit)))
-        if kind.reversed_on_wire:
-            items.reverse()
-        return items
-    if isinstance(kind, Option):
-        if not (yield from BOOL.receive(limit)):
-            return None
-        return (yield from reference_receive(kind.inner, limit))
-    if isinstance(kind, Product):
-        fields = []
-        for field in kind.fields:
-            fields.append((yield from reference_receive(field, limit)))
-        return tuple(fields)
-    return (yield from kind.receive(limit))
-
-
-def reference_reply(result: Type[Any], limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Any]:
-    """:func:`~txarakoon.messages.receive_response` over :func:`reference_receive`."""
-    code = yield from UINT32.receive(limit)
-    if code != 0:
-        yield from _raise_error(code, limit)
-    return (yield from reference_receive(result, limit))
+def chunked(decoder: Decoder[Any], pieces: list[bytes], limit: int) -> Outcome:
+    """What production does: a Reader fed ``pieces`` one by one, asked for
+    the value after each (fast path first, then the coroutine, resumed)."""
+    reader = Reader(limit)
+    fed = 0
+    for piece in pieces or [b""]:
+        reader.feed(piece)
+        fed += len(piece)
+        try:
+            value = reader.read(decoder)
+        except Exception as error:
+            return error_outcome(error)
+        if value is not NEED_DATA:
+            return value_outcome(value, fed - len(reader))
+    return INCOMPLETE
 
 
 # -- Deferred outcomes -----------------------------------------------------------------------
@@ -186,15 +119,3 @@ class Recorder:
 
         result = self.results.get(index)
         return result.value if isinstance(result, Failure) else None
-
-
-@contextmanager
-def coroutines_only() -> Iterator[None]:
-    """Decode every reply with the receive coroutines: the protocol's fast
-    path off, for comparison."""
-    saved = Message.streamed
-    Message.streamed = True
-    try:
-        yield
-    finally:
-        Message.streamed = saved

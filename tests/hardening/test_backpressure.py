@@ -225,7 +225,7 @@ def test_a_large_value_cut_short_by_silence_leaves_nothing_behind() -> None:
     assert outcome(deferred)[:2] == ("error", ConnectionLost)
     assert transport.disconnected  # aborted
     assert protocol.pending == 0
-    assert not protocol._pieces and not protocol._buffer
+    assert len(protocol.reader) == 0
     assert clock.getDelayedCalls() == []
 
 

@@ -69,7 +69,7 @@ def _cut(group: list[dict[str, Any]], stream: bytes, cut: int) -> list[tuple[Any
     protocol.dataReceived(stream[cut // 2 : cut])
     protocol.connectionLost(Failure(ConnectionDone()))
     assert protocol.pending == 0
-    assert not protocol._buffer
+    assert len(protocol.reader) == 0
     return [outcome(deferred) for deferred in deferreds]
 
 

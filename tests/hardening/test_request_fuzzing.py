@@ -30,17 +30,19 @@ from txarakoon.codec import STRING, UINT32
 from txarakoon.errors import (
     ArakoonError,
     NoMagic,
+    ProtocolViolation,
     UnknownFailure,
     UnsupportedCommand,
     error_for_code,
 )
 from txarakoon.messages import COLLAPSE_TLOGS, COMMANDS_BY_OPCODE, MAGIC, CollapseMessage, Message
 from txarakoon.protocol import ArakoonProtocol
+from txarakoon.reader import NEED_DATA, Reader
 from txarakoon.testing import ArakoonCluster, MemoryConnection, RawClient
 
 from .. import vectors
 from ..protocol_helpers import outcome
-from .support import INCOMPLETE, drive, drive_reply
+from .support import INCOMPLETE, drive
 
 REQUESTS = [bytes.fromhex(v["request_hex"]) for v in vectors.in_scope_requests()]
 #: 2,000 examples by default (a fifth of the response fuzzing's).
@@ -93,15 +95,18 @@ def read_request(data: bytes) -> tuple[Any, ...]:
     command = COMMANDS_BY_OPCODE.get(word & 0xFFFF)
     if command is None:
         return ("unknown opcode", word & 0xFFFF)
-    # The server's own decoder, fed as the server is: it may still wait for
-    # bytes where a malformed element is already in what it has not read.
-    decoded = drive(command.receive_arguments(), data[4:])
-    if decoded == INCOMPLETE:
-        return INCOMPLETE
-    if decoded[0] == "error":
+    # The server's own reader, fed as the server is (the whole stream at
+    # once): it sees a malformed element in the bytes it has, and may still
+    # wait for bytes where a value is not all there yet.
+    reader = Reader()
+    reader.feed(data[4:])
+    try:
+        arguments = reader.read(command.arguments_type)
+    except ProtocolViolation:
         return ("bad arguments",)
-    _, arguments, size = decoded
-    return ("request", command, arguments, 4 + size)
+    if arguments is NEED_DATA:
+        return INCOMPLETE
+    return ("request", command, arguments, len(data) - len(reader))
 
 
 def check_replies(sent: bytes, received: bytes, lost: bool) -> None:
@@ -123,7 +128,7 @@ def check_replies(sent: bytes, received: bytes, lost: bool) -> None:
             return
         if kind == "bad arguments":
             if received:
-                reply = drive_reply(Message(COMMANDS_BY_OPCODE[0x01], ()).receive(), received)
+                reply = drive(Message(COMMANDS_BY_OPCODE[0x01], ()).reply.receive(), received)
                 assert reply[:2] == ("error", UnknownFailure), reply
                 assert reply[-1] == len(received)
             assert lost
@@ -134,7 +139,7 @@ def check_replies(sent: bytes, received: bytes, lost: bool) -> None:
             if command is COLLAPSE_TLOGS
             else Message(command, arguments)
         )
-        reply = drive_reply(message.receive(), received)
+        reply = drive(message.reply.receive(), received)
         assert reply != INCOMPLETE, (command.name, received)
         if reply[0] == "error":
             assert issubclass(reply[1], ArakoonError), reply

@@ -148,8 +148,8 @@ def check_connection_ends_cleanly(
         assert aborted
     # Nothing is left behind.
     assert protocol.pending == 0
-    assert protocol._receiver is None
-    assert not protocol._buffer
+    assert not protocol.reader.reading
+    assert len(protocol.reader) == 0
     assert clock.getDelayedCalls() == []
     assert not protocol.connected
 

@@ -87,7 +87,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from .. import messages
-from ..codec import DEFAULT_MAX_REPLY_LENGTH, STRING, UINT32, Receiver
+from ..codec import DEFAULT_MAX_REPLY_LENGTH, STRING, UINT32, Product
 from ..consistency import AtLeast, Consistency, Consistent
 from ..errors import (
     ArakoonError,
@@ -106,6 +106,7 @@ from ..errors import (
     UserFunctionFailure,
 )
 from ..messages import Command, Int64, Statistics, Version
+from ..reader import NEED_DATA, Decoder, Reader
 from ..sequence import (
     Assert,
     AssertExists,
@@ -915,18 +916,13 @@ class ArakoonNode(ServerFactory):
         return result
 
 
-def _read_prologue(cluster_id: bytes, limit: int) -> Receiver[None]:
-    magic = yield from UINT32.receive(limit)
-    version = yield from UINT32.receive(limit)
-    if magic != messages.MAGIC or version != messages.PROTOCOL_VERSION:
-        raise _Close(b"")
-    received = yield from STRING.receive(limit)
-    if received != cluster_id:
-        raise _Close(b"")
+#: The prologue's magic and version; its cluster id (a string) follows.
+_PROLOGUE_HEAD: Final = Product(UINT32, UINT32)
 
 
-def _read_request(limit: int) -> Receiver[tuple[Command[Any], tuple[Any, ...]]]:
-    word = yield from UINT32.receive(limit)
+def _command_for(word: int) -> Command[Any]:
+    """The command a request's first word names, or _Close with the reply the
+    real server gives."""
     if word & messages.MAGIC != messages.MAGIC:
         raise _Close(messages.encode_error(NoMagic()))
     opcode = word & _MASK
@@ -934,15 +930,16 @@ def _read_request(limit: int) -> Receiver[tuple[Command[Any], tuple[Any, ...]]]:
     if command is None:
         message = b"%x: command not found" % opcode
         raise _Close(messages.encode_error(UnsupportedCommand(message)))
-    try:
-        arguments = yield from command.receive_arguments(limit)
-    except ProtocolViolation as error:
-        if command.name not in _WRAPPED:
-            raise _Close(b"") from error
-        text = str(error)
-        message = text.encode() if text == _NOT_A_SEQUENCE else _UNKNOWN_FAILURE
-        raise _Close(messages.encode_error(UnknownFailure(message))) from error
-    return command, arguments
+    return command
+
+
+def _bad_arguments(command: Command[Any], error: ProtocolViolation) -> _Close:
+    """How the real server answers arguments it cannot decode."""
+    if command.name not in _WRAPPED:
+        return _Close(b"")
+    text = str(error)
+    message = text.encode() if text == _NOT_A_SEQUENCE else _UNKNOWN_FAILURE
+    return _Close(messages.encode_error(UnknownFailure(message)))
 
 
 class _Close(Exception):
@@ -971,10 +968,11 @@ class NodeProtocol(Protocol):
         self.limit = limit
         self.requests = 0
         self.bytes_written = 0
-        self._buffer = bytearray()
-        self._offset = 0
-        self._receiver: Receiver[Any] | None = None
-        self._wanted = 0
+        self._reader = Reader(limit)
+        # What comes next on the wire: the prologue's head, its cluster id, a
+        # request's command word, or the arguments of `_command`.
+        self._expecting: Decoder[Any] = _PROLOGUE_HEAD
+        self._command: Command[Any] | None = None
         self._started = False
         self._greeted = False
         self._busy = False
@@ -1011,14 +1009,12 @@ class NodeProtocol(Protocol):
     def dataReceived(self, data: bytes) -> None:
         if self._closing:
             return
-        self._buffer += data
+        self._reader.feed(data)
         self._drain()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._closing = True
-        self._receiver = None
-        self._buffer.clear()
-        self._offset = 0
+        self._reader.clear()
         self.node._connection_lost(self)
 
     # -- internals ----------------------------------------------------------------
@@ -1051,51 +1047,52 @@ class NodeProtocol(Protocol):
             self._drain_loop()
         finally:
             self._draining = False
-        buffer = self._buffer
-        # Compact once the consumed part dominates: amortised O(1) per byte.
-        if self._offset and self._offset * 2 >= len(buffer):
-            del buffer[: self._offset]
-            self._offset = 0
 
     def _drain_loop(self) -> None:
-        buffer = self._buffer
         while self._started and not (self._busy or self._closing or self.node.stalled):
-            receiver = self._receiver
-            if receiver is None:
-                if len(buffer) == self._offset:
-                    return
-                receiver = self._receiver = self._next_receiver()
-                self._wanted = next(receiver)
-            wanted = self._wanted
-            if len(buffer) - self._offset < wanted:
-                return
-            start = self._offset
-            self._offset = start + wanted
             try:
-                self._wanted = receiver.send(bytes(buffer[start : start + wanted]))
-            except StopIteration as done:
-                self._receiver = None
-                self._received(done.value)
+                if not self._read_next():
+                    return
             except _Close as close:
-                self._receiver = None
                 if close.reply:
                     self._write(close.reply)
                 self._close()
             except Exception:
                 self.log.failure("Closing a connection to {node}", node=self.node.name)
-                self._receiver = None
                 self._close()
 
-    def _next_receiver(self) -> Receiver[Any]:
-        if self._greeted:
-            return _read_request(self.limit)
-        return _read_prologue(self.node.cluster.cluster_id, self.limit)
-
-    def _received(self, value: Any) -> None:
-        if not self._greeted:
+    def _read_next(self) -> bool:
+        """Read what comes next and act on it; False if its bytes are not all
+        there yet."""
+        expecting = self._expecting
+        try:
+            value = self._reader.read(expecting)
+        except ProtocolViolation as error:
+            if self._command is None:
+                raise
+            raise _bad_arguments(self._command, error) from error
+        if value is NEED_DATA:
+            return False
+        if expecting is _PROLOGUE_HEAD:
+            magic, version = value
+            if magic != messages.MAGIC or version != messages.PROTOCOL_VERSION:
+                raise _Close(b"")
+            self._expecting = STRING
+        elif not self._greeted:
+            if value != self.node.cluster.cluster_id:
+                raise _Close(b"")
             self._greeted = True
-            return
-        command, arguments = value
+            self._expecting = UINT32
+        elif self._command is None:
+            self._command = _command_for(value)
+            self._expecting = self._command.arguments_type
+        else:
+            command, self._command = self._command, None
+            self._expecting = UINT32
+            self._received(command, value)
+        return True
+
+    def _received(self, command: Command[Any], arguments: tuple[Any, ...]) -> None:
         self._busy = True
         try:
             result = self.node._dispatch(command, arguments)
