@@ -3,7 +3,7 @@
 :class:`ArakoonClient` finds the master, keeps one pipelined
 :class:`~txarakoon.protocol.ArakoonProtocol` connection per node it talks to,
 follows the master through elections, and retries only what is safe. "Reads"
-are the commands of :data:`~txarakoon.messages.READ_ONLY_COMMANDS`; every other
+are the commands declared :attr:`~txarakoon.messages.Command.read_only`; every other
 command is a write:
 
 =========================================  ==================  ==========================
@@ -94,19 +94,15 @@ __all__ = ["ArakoonClient", "CallOptions", "ClientView", "NodeClient", "ReadYour
 
 T = TypeVar("T")
 
-#: Writes whose repetition has the effect of doing them once.
-IDEMPOTENT_WRITES = frozenset({"set", "confirm", "nop"})
+#: The names of the writes whose repetition has the effect of doing them once
+#: (:attr:`~txarakoon.messages.Command.idempotent`).
+IDEMPOTENT_WRITES = frozenset(
+    command.name
+    for command in messages.COMMANDS.values()
+    if command.idempotent and not command.read_only
+)
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
-
-# Values longer than this are shortened where an error names its request.
-_SHOWN = 120
-
-
-def _describe(message: Message[Any]) -> str:
-    text = repr(message)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 4] + "...)"
-
 
 @dataclass(frozen=True)
 class CallOptions:
@@ -213,7 +209,7 @@ class _NodeProtocol(ArakoonProtocol):
         """Send ``message``; :class:`~txarakoon.errors.RequestNotProcessed` if
         the connection died since it was handed out."""
         if not self.connected:
-            return fail(RequestNotProcessed("the connection is closed", _describe(message)))
+            return fail(RequestNotProcessed("the connection is closed", repr(message)))
         self.requests_sent += 1
         return self._process(message)
 
@@ -596,7 +592,7 @@ class ArakoonClient(ClientMixin[Async]):
         """The error of a call stopped by its deadline or by :meth:`disconnect`
         (``unknown_is_fine``: a sent request may be reported as such rather
         than as an :class:`OutcomeUnknown`)."""
-        request = _describe(message)
+        request = repr(message)
         cause: BaseException
         if attempt.interrupted == _DISCONNECT:
             cause = NotConnectedError(f"the client was disconnected during {request}")
@@ -609,9 +605,9 @@ class ArakoonClient(ClientMixin[Async]):
         return cause
 
     async def _call(self, message: Message[T], options: CallOptions, attempt: _Attempt) -> T:
-        name = message.command.name
-        is_read = name in messages.READ_ONLY_COMMANDS
-        retry_unknown = is_read or (options.retry_idempotent and name in IDEMPOTENT_WRITES)
+        command = message.command
+        is_read = command.read_only
+        retry_unknown = is_read or (options.retry_idempotent and command.idempotent)
         consistency = message.consistency
         dirty = consistency is not None and consistency is not Consistent
         delay = self.backoff[0]
@@ -644,7 +640,7 @@ class ArakoonClient(ClientMixin[Async]):
                 # follow a request the server had started on.
                 self._forget(node, error)
                 if not (first or retry_unknown):
-                    raise OutcomeUnknown(error, _describe(message)) from None
+                    raise OutcomeUnknown(error, repr(message)) from None
                 last = error
             except NotMaster as error:
                 self._forget(node, error, hint=error.master_hint)
@@ -657,7 +653,7 @@ class ArakoonClient(ClientMixin[Async]):
             except (ConnectionLost, NoLongerMaster) as error:
                 self._forget(node, error)
                 if not retry_unknown:
-                    raise OutcomeUnknown(error, _describe(message)) from None
+                    raise OutcomeUnknown(error, repr(message)) from None
                 last = error
                 if dirty and node is not None:
                     avoid.add(node)
@@ -675,7 +671,7 @@ class ArakoonClient(ClientMixin[Async]):
                 last_attempt = True
             self.log.info(
                 "Retrying {request} in {delay:.3f} s after {error!r}",
-                request=_describe(message),
+                request=repr(message),
                 delay=wait,
                 error=last,
             )
@@ -924,7 +920,7 @@ class ReadYourWrites(ClientMixin[Async]):
 
     async def _route(self, message: Message[T]) -> T:
         client = self.client
-        if message.command.name not in messages.READ_ONLY_COMMANDS:
+        if not message.command.read_only:
             result = await client._process(message)
             txid = await client._process(messages.GET_TXID())
             if isinstance(txid, AtLeast) and (self.txid is None or txid.i > self.txid.i):

@@ -196,6 +196,16 @@ class ClusterConfig:
         )
         return cls(cluster_id, nodes, tls, keepalive)
 
+    def to_spec(self) -> str:
+        """This configuration's nodes as a ``CLUSTER_ID@name=host:port,...``
+        spec (the first address of each node; :meth:`from_spec` reads it)."""
+        parts = []
+        for node in self.nodes.values():
+            host = node.hosts[0]
+            shown = f"[{host}]" if ":" in host else host
+            parts.append(f"{node.name}={shown}:{node.port}")
+        return f"{self.cluster_id.decode('utf-8', 'backslashreplace')}@{','.join(parts)}"
+
     def to_ini(self) -> str:
         """This configuration as Arakoon ``.ini`` text."""
         lines = [

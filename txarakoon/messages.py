@@ -435,15 +435,43 @@ class Argument:
 
 class Command(Generic[T]):
     """The declaration of one command. Call it with argument values to get a
-    :class:`Message` (the values are checked, and ``str`` keys encoded)."""
+    :class:`Message` (the values are checked, and ``str`` keys encoded).
+
+    Besides its wire form, it carries the facts about the command that the
+    rest of the library derives its behaviour from:
+
+    :ivar read_only: it changes nothing, so sending it again is always safe
+        (the cluster client retries reads whatever the failure).
+    :ivar idempotent: a write whose repetition has the effect of doing it
+        once (``set``, ``confirm``, ``nop``): retried when its outcome is
+        unknown only if the caller asked for it (``retry_idempotent``).
+    :ivar admin: a maintenance command of one node, offered by
+        :class:`~txarakoon.admin.AdminMixin` rather than by the cluster.
+    :ivar answers_bad_arguments: the server reads its arguments inside its
+        exception handler, so arguments it cannot decode are answered
+        (``UnknownFailure``) rather than met with a silent close (§1.5).
+    """
 
     def __init__(
-        self, name: str, opcode: int, arguments: tuple[Argument, ...], result: Type[T]
+        self,
+        name: str,
+        opcode: int,
+        arguments: tuple[Argument, ...],
+        result: Type[T],
+        *,
+        read_only: bool = False,
+        idempotent: bool = False,
+        admin: bool = False,
+        answers_bad_arguments: bool = False,
     ) -> None:
         self.name = name
         self.opcode = opcode
         self.arguments = arguments
         self.result = result
+        self.read_only = read_only
+        self.idempotent = idempotent or read_only
+        self.admin = admin
+        self.answers_bad_arguments = answers_bad_arguments
         self.word = _WORD.pack(MAGIC | opcode)
         self.argument_names = tuple(argument.name for argument in arguments)
         self._checks = tuple(argument.type.check for argument in arguments)
@@ -496,6 +524,20 @@ class Command(Generic[T]):
         return self.arguments_type.receive(limit)
 
 
+# How much of an argument the repr of a message shows.
+_SHOWN_BYTES = 32
+_SHOWN_CHARACTERS = 120
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bytes) and len(value) > _SHOWN_BYTES:
+        return f"{value[:_SHOWN_BYTES]!r}... ({len(value)} bytes)"
+    text = repr(value)
+    if len(text) > _SHOWN_CHARACTERS:
+        return text[: _SHOWN_CHARACTERS - 3] + "..."
+    return text
+
+
 class Message(Generic[T]):
     """A request ready to send: a command and its checked argument values."""
 
@@ -509,8 +551,11 @@ class Message(Generic[T]):
         self.reply: Reply = command.reply
 
     def __repr__(self) -> str:
+        """``get(consistency=Consistent, key=b'k')``, with long values
+        shortened: an error naming its request must not hold a copy of an
+        8 MiB value."""
         shown = ", ".join(
-            f"{name}={value!r}"
+            f"{name}={_shown(value)}"
             for name, value in zip(self.command.argument_names, self.arguments, strict=True)
         )
         return f"{self.command.name}({shown})"
@@ -576,35 +621,46 @@ _RANGE_ARGUMENTS = (
 _ENTRIES = ResponseList(Product(STRING, STRING))
 
 HELLO: Final = Command(
-    "hello", 0x01, (_arg("client_id", STRING), _arg("cluster_id", STRING)), STRING
+    "hello",
+    0x01,
+    (_arg("client_id", STRING), _arg("cluster_id", STRING)),
+    STRING,
+    read_only=True,
+    answers_bad_arguments=True,
 )
-WHO_MASTER: Final = Command("who_master", 0x02, (), Option(STRING))
-EXISTS: Final = Command("exists", 0x07, (_CONSISTENCY, _KEY), BOOL)
-GET: Final = Command("get", 0x08, (_CONSISTENCY, _KEY), STRING)
-SET: Final = Command("set", 0x09, (_KEY, _arg("value", VALUE)), UNIT)
+WHO_MASTER: Final = Command("who_master", 0x02, (), Option(STRING), read_only=True)
+EXISTS: Final = Command("exists", 0x07, (_CONSISTENCY, _KEY), BOOL, read_only=True)
+GET: Final = Command("get", 0x08, (_CONSISTENCY, _KEY), STRING, read_only=True)
+SET: Final = Command("set", 0x09, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True)
 DELETE: Final = Command("delete", 0x0A, (_KEY,), UNIT)
-RANGE: Final = Command("range", 0x0B, _RANGE_ARGUMENTS, ResponseList(STRING))
+RANGE: Final = Command("range", 0x0B, _RANGE_ARGUMENTS, ResponseList(STRING), read_only=True)
 PREFIX_KEYS: Final = Command(
     "prefix_keys",
     0x0C,
     (_CONSISTENCY, _arg("prefix", KEY), _arg("max_elements", INT32)),
     ResponseList(STRING),
+    read_only=True,
 )
 TEST_AND_SET: Final = Command(
     "test_and_set",
     0x0D,
     (_KEY, _arg("test_value", OPTIONAL_KEY), _arg("set_value", OPTIONAL_VALUE)),
     Option(STRING),
+    answers_bad_arguments=True,
 )
-RANGE_ENTRIES: Final = Command("range_entries", 0x0F, _RANGE_ARGUMENTS, _ENTRIES)
-SEQUENCE: Final = Command("sequence", 0x10, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT)
+RANGE_ENTRIES: Final = Command("range_entries", 0x0F, _RANGE_ARGUMENTS, _ENTRIES, read_only=True)
+SEQUENCE: Final = Command(
+    "sequence", 0x10, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT, answers_bad_arguments=True
+)
 MULTI_GET: Final = Command(
-    "multi_get", 0x11, (_CONSISTENCY, _arg("keys", KEYS)), ResponseList(STRING)
+    "multi_get", 0x11, (_CONSISTENCY, _arg("keys", KEYS)), ResponseList(STRING), read_only=True
 )
-EXPECT_PROGRESS_POSSIBLE: Final = Command("expect_progress_possible", 0x12, (), BOOL)
-STATISTICS_COMMAND: Final = Command("statistics", 0x13, (), STATISTICS)
+EXPECT_PROGRESS_POSSIBLE: Final = Command(
+    "expect_progress_possible", 0x12, (), BOOL, read_only=True
+)
+STATISTICS_COMMAND: Final = Command("statistics", 0x13, (), STATISTICS, read_only=True)
 COLLAPSE_TLOGS: Final = Command(
-    "collapse_tlogs", 0x14, (_arg("count", _PositiveInt32("count")),), COLLAPSE_STREAM
+    "collapse_tlogs", 0x14, (_arg("count", _PositiveInt32("count")),), COLLAPSE_STREAM, admin=True
 )
 USER_FUNCTION: Final = Command(
     "user_function",
@@ -612,27 +668,49 @@ USER_FUNCTION: Final = Command(
     (_arg("function", STRING), _arg("argument", Option(STRING))),
     Option(STRING),
 )
-ASSERT: Final = Command("assert", 0x16, (_CONSISTENCY, _KEY, _arg("value", Option(STRING))), UNIT)
-GET_KEY_COUNT: Final = Command("get_key_count", 0x1A, (), INT64)
-CONFIRM: Final = Command("confirm", 0x1C, (_KEY, _arg("value", VALUE)), UNIT)
-REV_RANGE_ENTRIES: Final = Command("rev_range_entries", 0x23, _RANGE_ARGUMENTS, _ENTRIES)
-SYNCED_SEQUENCE: Final = Command("synced_sequence", 0x24, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT)
-OPTIMIZE_DB: Final = Command("optimize_db", 0x25, (), UNIT)
-DEFRAG_DB: Final = Command("defrag_db", 0x26, (), UNIT)
-DELETE_PREFIX: Final = Command("delete_prefix", 0x27, (_arg("prefix", KEY),), INT32)
-VERSION_COMMAND: Final = Command("version", 0x28, (), VERSION)
-ASSERT_EXISTS: Final = Command("assert_exists", 0x29, (_CONSISTENCY, _KEY), UNIT)
-DROP_MASTER: Final = Command("drop_master", 0x30, (), UNIT)
-MULTI_GET_OPTION: Final = Command(
-    "multi_get_option", 0x31, (_CONSISTENCY, _arg("keys", KEYS)), Array(Option(STRING))
+ASSERT: Final = Command(
+    "assert", 0x16, (_CONSISTENCY, _KEY, _arg("value", Option(STRING))), UNIT, read_only=True
 )
-CURRENT_STATE: Final = Command("current_state", 0x32, (), STRING)
-REPLACE: Final = Command("replace", 0x33, (_KEY, _arg("value", OPTIONAL_VALUE)), Option(STRING))
-NOP: Final = Command("nop", 0x41, (), UNIT)
-FLUSH_STORE: Final = Command("flush_store", 0x42, (), UNIT)
-GET_TXID: Final = Command("get_txid", 0x43, (), CONSISTENCY)
+GET_KEY_COUNT: Final = Command("get_key_count", 0x1A, (), INT64, read_only=True)
+CONFIRM: Final = Command("confirm", 0x1C, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True)
+REV_RANGE_ENTRIES: Final = Command(
+    "rev_range_entries", 0x23, _RANGE_ARGUMENTS, _ENTRIES, read_only=True
+)
+SYNCED_SEQUENCE: Final = Command(
+    "synced_sequence", 0x24, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT, answers_bad_arguments=True
+)
+OPTIMIZE_DB: Final = Command("optimize_db", 0x25, (), UNIT, admin=True)
+DEFRAG_DB: Final = Command("defrag_db", 0x26, (), UNIT, admin=True)
+DELETE_PREFIX: Final = Command(
+    "delete_prefix", 0x27, (_arg("prefix", KEY),), INT32, answers_bad_arguments=True
+)
+VERSION_COMMAND: Final = Command("version", 0x28, (), VERSION, read_only=True)
+ASSERT_EXISTS: Final = Command("assert_exists", 0x29, (_CONSISTENCY, _KEY), UNIT, read_only=True)
+DROP_MASTER: Final = Command("drop_master", 0x30, (), UNIT, admin=True)
+MULTI_GET_OPTION: Final = Command(
+    "multi_get_option",
+    0x31,
+    (_CONSISTENCY, _arg("keys", KEYS)),
+    Array(Option(STRING)),
+    read_only=True,
+)
+CURRENT_STATE: Final = Command("current_state", 0x32, (), STRING, read_only=True)
+REPLACE: Final = Command(
+    "replace",
+    0x33,
+    (_KEY, _arg("value", OPTIONAL_VALUE)),
+    Option(STRING),
+    answers_bad_arguments=True,
+)
+NOP: Final = Command("nop", 0x41, (), UNIT, idempotent=True)
+FLUSH_STORE: Final = Command("flush_store", 0x42, (), UNIT, admin=True)
+GET_TXID: Final = Command("get_txid", 0x43, (), CONSISTENCY, read_only=True)
 COPY_DB_TO_HEAD: Final = Command(
-    "copy_db_to_head", 0x44, (_arg("tlogs_to_keep", _PositiveInt32("tlogs_to_keep")),), UNIT
+    "copy_db_to_head",
+    0x44,
+    (_arg("tlogs_to_keep", _PositiveInt32("tlogs_to_keep")),),
+    UNIT,
+    admin=True,
 )
 
 #: Every command this library speaks, by name.
@@ -681,28 +759,9 @@ COMMANDS_BY_OPCODE: Final[dict[int, Command[Any]]] = {
     command.opcode: command for command in COMMANDS.values()
 }
 
-#: Commands that change nothing: always safe to send again.
+#: The names of the commands that change nothing (:attr:`Command.read_only`).
 READ_ONLY_COMMANDS: Final = frozenset(
-    {
-        "hello",
-        "who_master",
-        "exists",
-        "get",
-        "range",
-        "prefix_keys",
-        "range_entries",
-        "multi_get",
-        "expect_progress_possible",
-        "statistics",
-        "assert",
-        "get_key_count",
-        "rev_range_entries",
-        "version",
-        "assert_exists",
-        "multi_get_option",
-        "current_state",
-        "get_txid",
-    }
+    command.name for command in COMMANDS.values() if command.read_only
 )
 
 

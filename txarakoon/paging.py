@@ -18,12 +18,15 @@ before the first page is read.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from operator import itemgetter
 from typing import Any
 
+from . import messages
 from .client import Async, ClientMixin
 from .codec import STRING
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
+from .messages import Command
 
 __all__ = [
     "iter_prefix",
@@ -35,6 +38,14 @@ __all__ = [
 
 Key = bytes | str
 
+#: The commands that page, and the key of a page's item: the next page
+#: starts after the last one's.
+_KEY_OF: dict[Command[Any], Callable[[Any], bytes]] = {
+    messages.RANGE: lambda key: key,
+    messages.RANGE_ENTRIES: itemgetter(0),
+    messages.REV_RANGE_ENTRIES: itemgetter(0),
+}
+
 
 def _page_size(page_size: int) -> int:
     if isinstance(page_size, bool) or not isinstance(page_size, int):
@@ -43,10 +54,6 @@ def _page_size(page_size: int) -> int:
         # max_elements is an int32 on the wire, and 0 would never advance.
         raise ValueError(f"page_size must be between 1 and 2**31 - 1, not {page_size}")
     return page_size
-
-
-def _optional_key(key: Key | None) -> bytes | None:
-    return None if key is None else STRING.check(key)
 
 
 def prefix_end(prefix: bytes) -> bytes | None:
@@ -70,18 +77,15 @@ def iter_range(
     consistency: Consistency | None = None,
 ) -> AsyncIterator[bytes]:
     """The keys of :meth:`~txarakoon.client.ClientMixin.range`, page by page."""
-    return _keys(
-        _pages(
-            client,
-            "range",
-            _optional_key(begin_key),
-            begin_inclusive,
-            _optional_key(end_key),
-            end_inclusive,
-            _page_size(page_size),
-            resolve(allow_dirty, consistency),
-        )
+    first = messages.RANGE(
+        resolve(allow_dirty, consistency),
+        begin_key,
+        begin_inclusive,
+        end_key,
+        end_inclusive,
+        _page_size(page_size),
     )
+    return _pages(client, first)
 
 
 def iter_range_entries(
@@ -97,16 +101,15 @@ def iter_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The ``(key, value)`` pairs of
     :meth:`~txarakoon.client.ClientMixin.range_entries`, page by page."""
-    return _pages(
-        client,
-        "range_entries",
-        _optional_key(begin_key),
+    first = messages.RANGE_ENTRIES(
+        resolve(allow_dirty, consistency),
+        begin_key,
         begin_inclusive,
-        _optional_key(end_key),
+        end_key,
         end_inclusive,
         _page_size(page_size),
-        resolve(allow_dirty, consistency),
     )
+    return _pages(client, first)
 
 
 def iter_rev_range_entries(
@@ -122,16 +125,15 @@ def iter_rev_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The pairs of :meth:`~txarakoon.client.ClientMixin.rev_range_entries`
     (descending; ``begin_key`` is the upper bound), page by page."""
-    return _pages(
-        client,
-        "rev_range_entries",
-        _optional_key(begin_key),
+    first = messages.REV_RANGE_ENTRIES(
+        resolve(allow_dirty, consistency),
+        begin_key,
         begin_inclusive,
-        _optional_key(end_key),
+        end_key,
         end_inclusive,
         _page_size(page_size),
-        resolve(allow_dirty, consistency),
     )
+    return _pages(client, first)
 
 
 def iter_prefix(
@@ -149,44 +151,29 @@ def iter_prefix(
     (exclusive).
     """
     start = STRING.check(prefix)
-    return _keys(
-        _pages(
-            client,
-            "range",
-            start,
-            True,
-            prefix_end(start),
-            False,
-            _page_size(page_size),
-            resolve(allow_dirty, consistency),
-        )
+    first = messages.RANGE(
+        resolve(allow_dirty, consistency),
+        start,
+        True,
+        prefix_end(start),
+        False,
+        _page_size(page_size),
     )
+    return _pages(client, first)
 
 
-async def _keys(pages: AsyncIterator[tuple[bytes, Any]]) -> AsyncIterator[bytes]:
-    async for key, _ in pages:
-        yield key
-
-
-async def _pages(
-    client: ClientMixin[Async],
-    method: str,
-    begin: bytes | None,
-    begin_inclusive: bool,
-    end: bytes | None,
-    end_inclusive: bool,
-    page_size: int,
-    consistency: Consistency,
-) -> AsyncIterator[tuple[bytes, Any]]:
-    read = getattr(client, method)
+async def _pages(client: ClientMixin[Async], first: messages.Message[Any]) -> AsyncIterator[Any]:
+    """The items of ``first``'s reply, then of the same read after its last
+    key, until a page comes back short. (The arguments were checked when
+    ``first`` was built: before the first page is read.)"""
+    command = first.command
+    key_of = _KEY_OF[command]
+    consistency, _, _, end, end_inclusive, page_size = first.arguments
+    message = first
     while True:
-        page = await read(
-            begin, begin_inclusive, end, end_inclusive, page_size, consistency=consistency
-        )
+        page = await client._process(message)
         for item in page:
-            yield (item, None) if method == "range" else item
+            yield item
         if len(page) < page_size:
             return
-        last = page[-1]
-        begin = last if method == "range" else last[0]
-        begin_inclusive = False
+        message = command(consistency, key_of(page[-1]), False, end, end_inclusive, page_size)

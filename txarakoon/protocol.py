@@ -83,12 +83,6 @@ T = TypeVar("T")
 #: Default limit of requests written and not yet answered.
 DEFAULT_MAX_IN_FLIGHT = 1024
 
-# Values longer than this are shortened where a failure names its request: an
-# error message must not hold a copy of an 8 MiB value.
-_SHOWN_BYTES = 32
-_SHOWN_CHARACTERS = 120
-
-
 class SilenceTimeout(Exception):
     """The server sent nothing for too long while requests were pending."""
 
@@ -98,20 +92,6 @@ class CancelledBeforeSending(CancelledError):
     written, so it certainly was not applied. Still a ``CancelledError``."""
 
     applied = False
-
-
-def _describe(message: Message[Any]) -> str:
-    """``get(consistency=Consistent, key=b'k')``, with long values shortened."""
-    shown = []
-    for name, value in zip(message.command.argument_names, message.arguments, strict=True):
-        if isinstance(value, bytes) and len(value) > _SHOWN_BYTES:
-            text = f"{value[:_SHOWN_BYTES]!r}... ({len(value)} bytes)"
-        else:
-            text = repr(value)
-            if len(text) > _SHOWN_CHARACTERS:
-                text = text[: _SHOWN_CHARACTERS - 3] + "..."
-        shown.append(f"{name}={text}")
-    return f"{message.command.name}({', '.join(shown)})"
 
 
 class _Request:
@@ -254,7 +234,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             unsent, self._unsent = self._unsent, deque()
             for request in unsent:
                 request.reject(
-                    RequestNotProcessed("the connection was closed", _describe(request.message))
+                    RequestNotProcessed("the connection was closed", repr(request.message))
                 )
             self._flush()
             self._lose_connection()
@@ -457,7 +437,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         sent, unsent = self._take_pending(error)
         head.reject(error)
         for request in (*sent, *unsent):
-            request.reject(RequestNotProcessed(error, _describe(request.message)))
+            request.reject(RequestNotProcessed(error, repr(request.message)))
         self._lose_connection()
 
     def _lose_connection(self) -> None:
@@ -493,9 +473,9 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     @staticmethod
     def _fail(sent: deque[_Request], unsent: deque[_Request], cause: BaseException) -> None:
         for request in sent:
-            request.reject(ConnectionLost(cause, _describe(request.message)))
+            request.reject(ConnectionLost(cause, repr(request.message)))
         for request in unsent:
-            request.reject(RequestNotProcessed(cause, _describe(request.message)))
+            request.reject(RequestNotProcessed(cause, repr(request.message)))
 
     def _silent(self) -> None:
         self._silence_timer = None

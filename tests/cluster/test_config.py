@@ -111,3 +111,9 @@ def test_a_config_needs_nodes() -> None:
 def test_a_malformed_spec_is_refused() -> None:
     with pytest.raises(ConfigError):
         ClusterConfig.from_spec("n0=127.0.0.1:4000")
+
+
+def test_to_spec_parses_back_unchanged() -> None:
+    config = ClusterConfig.from_spec("arakoon@n0=127.0.0.1:4000,n1=[::1]:4001")
+    assert config.to_spec() == "arakoon@n0=127.0.0.1:4000,n1=[::1]:4001"
+    assert ClusterConfig.from_spec(config.to_spec()).nodes == config.nodes

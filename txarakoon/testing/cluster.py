@@ -60,6 +60,7 @@ from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
 
 from ..codec import STRING
+from ..config import ClusterConfig
 from ..errors import ArakoonError, NoLongerMaster
 from ..messages import MAX_VALUE_SIZE
 from .node import MAX_BUFFER_SIZE, NO_LONGER_MASTER_MESSAGE, ArakoonNode, UserFunction
@@ -577,25 +578,21 @@ class ArakoonCluster:
         host, port = self._address(self._name_or_master(name))
         return f"tcp:host={host}:port={port}"
 
+    def config(self) -> ClusterConfig:
+        """A client configuration for the cluster as it listens (needs
+        :meth:`listen`)."""
+        addresses = {name: self._address(name) for name in self._nodes}
+        return ClusterConfig(
+            self.cluster_id, {name: ([host], port) for name, (host, port) in addresses.items()}
+        )
+
     def ini(self) -> str:
         """The cluster's client configuration in Arakoon's ``.ini`` form."""
-        lines = [
-            "[global]",
-            f"cluster_id = {self.cluster_id.decode('utf-8')}",
-            f"cluster = {', '.join(self._nodes)}",
-        ]
-        for name in self._nodes:
-            host, port = self._address(name)
-            lines += ["", f"[{name}]", f"ip = {host}", f"client_port = {port}"]
-        return "\n".join(lines) + "\n"
+        return self.config().to_ini()
 
     def nodes_spec(self) -> str:
         """``CLUSTER_ID@name=host:port,...``: the ``TXARAKOON_TEST_NODES`` format."""
-        parts = []
-        for name in self._nodes:
-            host, port = self._address(name)
-            parts.append(f"{name}={host}:{port}")
-        return f"{self.cluster_id.decode('utf-8')}@{','.join(parts)}"
+        return self.config().to_spec()
 
     def stop(self) -> Deferred[None]:
         """Stop listening, cut every connection and cancel pending timers; the

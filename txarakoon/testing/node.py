@@ -154,11 +154,6 @@ NO_LONGER_MASTER_MESSAGE: Final = (
 )
 _MASK: Final = 0x0000FFFF
 
-#: Commands whose argument reading the server wraps in its exception handler:
-#: a decoding failure there is answered 0xff instead of a silent close (§1.5).
-_WRAPPED: Final = frozenset(
-    {"hello", "test_and_set", "replace", "delete_prefix", "sequence", "synced_sequence"}
-)
 _NOT_A_SEQUENCE: Final = "should have been a sequence"
 
 # The collapse_tlogs progress values are opaque (§8.6); these grow like the
@@ -406,6 +401,19 @@ class _Statistics:
 # The node.
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _handles(command: Command[Any]) -> Callable[[F], F]:
+    """Mark a method of :class:`ArakoonNode` as the handler of ``command``."""
+
+    def mark(function: F) -> F:
+        function.handles = command  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
 class ArakoonNode(ServerFactory):
     """One node of an in-memory cluster; a ``ServerFactory`` for its client port.
 
@@ -635,22 +643,25 @@ class ArakoonNode(ServerFactory):
     # -- commands -------------------------------------------------------------
 
     def _dispatch(self, command: Command[Any], args: tuple[Any, ...]) -> Any:
-        handler: Callable[..., Any] = getattr(self, "_cmd_" + command.name)
-        return handler(*args)
+        return _HANDLERS[command](self, *args)
 
+    @_handles(messages.HELLO)
     def _cmd_hello(self, client_id: bytes, cluster_id: bytes) -> bytes:
         if cluster_id != self.cluster.cluster_id:
             raise UnknownFailure(_UNKNOWN_FAILURE)
         return _HELLO
 
+    @_handles(messages.WHO_MASTER)
     def _cmd_who_master(self) -> bytes | None:
         master = self.who_master()
         return None if master is None else master.encode("utf-8")
 
+    @_handles(messages.EXISTS)
     def _cmd_exists(self, consistency: Consistency, key: bytes) -> bool:
         self._read_allowed(consistency)
         return key in self.store
 
+    @_handles(messages.GET)
     def _cmd_get(self, consistency: Consistency, key: bytes) -> bytes:
         self._read_allowed(consistency)
         value = self.store.get(key)
@@ -659,6 +670,7 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("get_info", "avg_get_size", len(value))
         return value
 
+    @_handles(messages.SET)
     def _cmd_set(self, key: bytes, value: bytes) -> Any:
         self._check_value_size(value)
 
@@ -668,6 +680,7 @@ class ArakoonNode(ServerFactory):
 
         return self._update(Set(key, value), run)
 
+    @_handles(messages.DELETE)
     def _cmd_delete(self, key: bytes) -> Any:
         def run(transaction: Transaction) -> None:
             if not transaction.delete(key):
@@ -676,6 +689,7 @@ class ArakoonNode(ServerFactory):
 
         return self._update(Delete(key), run)
 
+    @_handles(messages.RANGE)
     def _cmd_range(
         self,
         consistency: Consistency,
@@ -690,6 +704,7 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("range_info", "avg_range_size", len(keys))
         return keys
 
+    @_handles(messages.RANGE_ENTRIES)
     def _cmd_range_entries(
         self,
         consistency: Consistency,
@@ -706,6 +721,7 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("range_entries_info", "avg_range_entries_size", len(entries))
         return entries
 
+    @_handles(messages.REV_RANGE_ENTRIES)
     def _cmd_rev_range_entries(
         self,
         consistency: Consistency,
@@ -724,6 +740,7 @@ class ArakoonNode(ServerFactory):
         )
         return entries
 
+    @_handles(messages.PREFIX_KEYS)
     def _cmd_prefix_keys(
         self, consistency: Consistency, prefix: bytes, max_elements: int
     ) -> list[bytes]:
@@ -732,6 +749,7 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("prefix_info", "avg_prefix_size", len(keys))
         return keys
 
+    @_handles(messages.TEST_AND_SET)
     def _cmd_test_and_set(self, key: bytes, expected: bytes | None, wanted: bytes | None) -> Any:
         self._check_value_size(wanted)
 
@@ -744,6 +762,7 @@ class ArakoonNode(ServerFactory):
 
         return self._update(_TestAndSet(key, expected, wanted), run)
 
+    @_handles(messages.REPLACE)
     def _cmd_replace(self, key: bytes, wanted: bytes | None) -> Any:
         self._check_value_size(wanted)
 
@@ -762,12 +781,15 @@ class ArakoonNode(ServerFactory):
 
         return self._update(update, run)
 
+    @_handles(messages.SEQUENCE)
     def _cmd_sequence(self, steps: Sequence) -> Any:
         return self._sequence(steps, steps)
 
+    @_handles(messages.SYNCED_SEQUENCE)
     def _cmd_synced_sequence(self, steps: Sequence) -> Any:
         return self._sequence(_SyncedSequence(steps), steps)
 
+    @_handles(messages.MULTI_GET)
     def _cmd_multi_get(self, consistency: Consistency, keys: list[bytes]) -> list[bytes | None]:
         self._read_allowed(consistency)
         # The server walks the keys in the order it read them (wire order
@@ -778,6 +800,7 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("mget_info")
         return [self.store.get(key) for key in keys]
 
+    @_handles(messages.MULTI_GET_OPTION)
     def _cmd_multi_get_option(
         self, consistency: Consistency, keys: list[bytes]
     ) -> list[bytes | None]:
@@ -785,12 +808,15 @@ class ArakoonNode(ServerFactory):
         self._statistics.record("mget_option_info")
         return [self.store.get(key) for key in keys]
 
+    @_handles(messages.EXPECT_PROGRESS_POSSIBLE)
     def _cmd_expect_progress_possible(self) -> bool:
         return self.cluster._progress_possible()
 
+    @_handles(messages.STATISTICS_COMMAND)
     def _cmd_statistics(self) -> Statistics:
         return self.statistics()
 
+    @_handles(messages.COLLAPSE_TLOGS)
     def _cmd_collapse_tlogs(self, count: int) -> list[int]:
         if count < 1:
             raise UnknownFailure(b"%d is not acceptable" % count)
@@ -802,6 +828,7 @@ class ArakoonNode(ServerFactory):
         frames = to_collapse + 2 if to_collapse else 0
         return [(index + 1) * _COLLAPSE_STEP for index in range(frames)]
 
+    @_handles(messages.USER_FUNCTION)
     def _cmd_user_function(self, name: bytes, argument: bytes | None) -> Any:
         function = self.cluster.user_functions.get(name)
         if function is None:
@@ -824,15 +851,18 @@ class ArakoonNode(ServerFactory):
 
         return self._update(_UserFunctionCall(name, argument), run)
 
+    @_handles(messages.ASSERT)
     def _cmd_assert(self, consistency: Consistency, key: bytes, value: bytes | None) -> None:
         self._read_allowed(consistency)
         if self.store.get(key) != value:
             raise AssertionFailed(key)
 
+    @_handles(messages.GET_KEY_COUNT)
     def _cmd_get_key_count(self) -> int:
         self._read_allowed(Consistent)
         return len(self.store)
 
+    @_handles(messages.CONFIRM)
     def _cmd_confirm(self, key: bytes, value: bytes) -> Any:
         self._check_value_size(value)
         self._read_allowed(Consistent)
@@ -840,12 +870,15 @@ class ArakoonNode(ServerFactory):
             return None  # no update at all: the txid does not move
         return self._cmd_set(key, value)
 
+    @_handles(messages.OPTIMIZE_DB)
     def _cmd_optimize_db(self) -> None:
         self._not_if_master()
 
+    @_handles(messages.DEFRAG_DB)
     def _cmd_defrag_db(self) -> None:
         self._not_if_master()
 
+    @_handles(messages.DELETE_PREFIX)
     def _cmd_delete_prefix(self, prefix: bytes) -> Any:
         def run(transaction: Transaction) -> int:
             count = transaction.delete_prefix(prefix)
@@ -854,6 +887,7 @@ class ArakoonNode(ServerFactory):
 
         return self._update(DeletePrefix(prefix), run)
 
+    @_handles(messages.VERSION_COMMAND)
     def _cmd_version(self) -> Version:
         info = b"revision: %s\ncompiled: %s\nmachine: %s\n" % (
             ocaml_quoted(b"txarakoon.testing"),
@@ -862,11 +896,13 @@ class ArakoonNode(ServerFactory):
         )
         return (*ARAKOON_VERSION, info)
 
+    @_handles(messages.ASSERT_EXISTS)
     def _cmd_assert_exists(self, consistency: Consistency, key: bytes) -> None:
         self._read_allowed(consistency)
         if key not in self.store:
             raise AssertionFailed(key)
 
+    @_handles(messages.DROP_MASTER)
     def _cmd_drop_master(self) -> Deferred[None] | None:
         if len(self.cluster.nodes) == 1:
             raise NotSupported(_SINGLETON)
@@ -874,6 +910,7 @@ class ArakoonNode(ServerFactory):
             return self.cluster._drop_master_command(self)
         return None
 
+    @_handles(messages.CURRENT_STATE)
     def _cmd_current_state(self) -> bytes:
         if self.is_master:
             return b"Stable_master"
@@ -881,15 +918,19 @@ class ArakoonNode(ServerFactory):
             return b"Slave_steady_state"
         return b"Slave_waiting_for_prepare"
 
+    @_handles(messages.NOP)
     def _cmd_nop(self) -> Any:
         return self._update(_NOP, lambda transaction: None)
 
+    @_handles(messages.FLUSH_STORE)
     def _cmd_flush_store(self) -> None:
         return None
 
+    @_handles(messages.GET_TXID)
     def _cmd_get_txid(self) -> Consistency:
         return AtLeast(self.store.txid)
 
+    @_handles(messages.COPY_DB_TO_HEAD)
     def _cmd_copy_db_to_head(self, tlogs_to_keep: int) -> None:
         if tlogs_to_keep < 1:
             raise UnknownFailure(b"tlogs_to_keep=%d is not acceptable" % tlogs_to_keep)
@@ -935,7 +976,7 @@ def _command_for(word: int) -> Command[Any]:
 
 def _bad_arguments(command: Command[Any], error: ProtocolViolation) -> _Close:
     """How the real server answers arguments it cannot decode."""
-    if command.name not in _WRAPPED:
+    if not command.answers_bad_arguments:
         return _Close(b"")
     text = str(error)
     message = text.encode() if text == _NOT_A_SEQUENCE else _UNKNOWN_FAILURE
@@ -1170,8 +1211,15 @@ class NodeProtocol(Protocol):
             self.transport.loseConnection()
 
 
+#: The handler of each command, keyed by its declaration.
+_HANDLERS: Final[dict[Command[Any], Callable[..., Any]]] = {
+    function.handles: function
+    for function in vars(ArakoonNode).values()
+    if isinstance(getattr(function, "handles", None), Command)
+}
+
+
 def iter_handlers() -> Iterator[str]:
-    """The command names this node implements (one ``_cmd_`` method each)."""
-    for name in dir(ArakoonNode):
-        if name.startswith("_cmd_"):
-            yield name[len("_cmd_") :]
+    """The names of the commands this node implements (one handler each)."""
+    for command in _HANDLERS:
+        yield command.name
