@@ -207,19 +207,12 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         if sock is None:
             raise NotConnectedError(f"not connected: cannot send {message.command.name}")
         request = repr(message)
-        try:
-            sock.sendall(message.serialize())
-        except TimeoutError as error:
-            self.close()
-            raise RequestTimeout(error, request, applied=None) from error
-        except OSError as error:
-            # sendall does not say how much went out: the server may have the
-            # whole request.
-            self.close()
-            raise ConnectionLost(error, request) from error
         reader = self._reader
         reply = message.reply
         try:
+            # A failed sendall does not say how much went out: the server may
+            # have the whole request, as when the reply is cut short.
+            sock.sendall(message.serialize())
             outcome = reader.read(reply)
             while outcome is NEED_DATA:
                 chunk = sock.recv(READ_SIZE)

@@ -77,15 +77,8 @@ def iter_range(
     consistency: Consistency | None = None,
 ) -> AsyncIterator[bytes]:
     """The keys of :meth:`~txarakoon.client.ClientMixin.range`, page by page."""
-    first = messages.RANGE(
-        resolve(allow_dirty, consistency),
-        begin_key,
-        begin_inclusive,
-        end_key,
-        end_inclusive,
-        _page_size(page_size),
-    )
-    return _pages(client, first)
+    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
+    return _paged(client, messages.RANGE, bounds, page_size, resolve(allow_dirty, consistency))
 
 
 def iter_range_entries(
@@ -101,15 +94,10 @@ def iter_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The ``(key, value)`` pairs of
     :meth:`~txarakoon.client.ClientMixin.range_entries`, page by page."""
-    first = messages.RANGE_ENTRIES(
-        resolve(allow_dirty, consistency),
-        begin_key,
-        begin_inclusive,
-        end_key,
-        end_inclusive,
-        _page_size(page_size),
+    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
+    return _paged(
+        client, messages.RANGE_ENTRIES, bounds, page_size, resolve(allow_dirty, consistency)
     )
-    return _pages(client, first)
 
 
 def iter_rev_range_entries(
@@ -125,15 +113,10 @@ def iter_rev_range_entries(
 ) -> AsyncIterator[tuple[bytes, bytes]]:
     """The pairs of :meth:`~txarakoon.client.ClientMixin.rev_range_entries`
     (descending; ``begin_key`` is the upper bound), page by page."""
-    first = messages.REV_RANGE_ENTRIES(
-        resolve(allow_dirty, consistency),
-        begin_key,
-        begin_inclusive,
-        end_key,
-        end_inclusive,
-        _page_size(page_size),
+    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
+    return _paged(
+        client, messages.REV_RANGE_ENTRIES, bounds, page_size, resolve(allow_dirty, consistency)
     )
-    return _pages(client, first)
 
 
 def iter_prefix(
@@ -151,15 +134,20 @@ def iter_prefix(
     (exclusive).
     """
     start = STRING.check(prefix)
-    first = messages.RANGE(
-        resolve(allow_dirty, consistency),
-        start,
-        True,
-        prefix_end(start),
-        False,
-        _page_size(page_size),
-    )
-    return _pages(client, first)
+    bounds = (start, True, prefix_end(start), False)
+    return _paged(client, messages.RANGE, bounds, page_size, resolve(allow_dirty, consistency))
+
+
+def _paged(
+    client: ClientMixin[Async],
+    command: Command[Any],
+    bounds: tuple[Key | None, bool, Key | None, bool],
+    page_size: int,
+    consistency: Consistency,
+) -> AsyncIterator[Any]:
+    # The first page's message is built now: the arguments are checked when
+    # the function is called, not when the first page is read.
+    return _pages(client, command(consistency, *bounds, _page_size(page_size)))
 
 
 async def _pages(client: ClientMixin[Async], first: messages.Message[Any]) -> AsyncIterator[Any]:

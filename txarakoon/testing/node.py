@@ -689,52 +689,31 @@ class ArakoonNode(ServerFactory):
 
         return self._update(Delete(key), run)
 
+    # The range reads take (consistency, *bounds): first or high, its
+    # inclusive flag, last or low, its flag, max_elements, as Store's do.
+
     @_handles(messages.RANGE)
-    def _cmd_range(
-        self,
-        consistency: Consistency,
-        first: bytes | None,
-        first_inclusive: bool,
-        last: bytes | None,
-        last_inclusive: bool,
-        max_elements: int,
-    ) -> list[bytes]:
+    def _cmd_range(self, consistency: Consistency, *bounds: Any) -> list[bytes]:
         self._read_allowed(consistency)
-        keys = self.store.range(first, first_inclusive, last, last_inclusive, max_elements)
+        keys = self.store.range(*bounds)
         self._statistics.record("range_info", "avg_range_size", len(keys))
         return keys
 
     @_handles(messages.RANGE_ENTRIES)
     def _cmd_range_entries(
-        self,
-        consistency: Consistency,
-        first: bytes | None,
-        first_inclusive: bool,
-        last: bytes | None,
-        last_inclusive: bool,
-        max_elements: int,
+        self, consistency: Consistency, *bounds: Any
     ) -> list[tuple[bytes, bytes]]:
         self._read_allowed(consistency)
-        entries = self.store.range_entries(
-            first, first_inclusive, last, last_inclusive, max_elements
-        )
+        entries = self.store.range_entries(*bounds)
         self._statistics.record("range_entries_info", "avg_range_entries_size", len(entries))
         return entries
 
     @_handles(messages.REV_RANGE_ENTRIES)
     def _cmd_rev_range_entries(
-        self,
-        consistency: Consistency,
-        high: bytes | None,
-        high_inclusive: bool,
-        low: bytes | None,
-        low_inclusive: bool,
-        max_elements: int,
+        self, consistency: Consistency, *bounds: Any
     ) -> list[tuple[bytes, bytes]]:
         self._read_allowed(consistency)
-        entries = self.store.rev_range_entries(
-            high, high_inclusive, low, low_inclusive, max_elements
-        )
+        entries = self.store.rev_range_entries(*bounds)
         self._statistics.record(
             "rev_range_entries_info", "avg_rev_range_entries_size", len(entries)
         )

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["Mutation", "Store", "Transaction"]
 
@@ -260,31 +260,13 @@ class Transaction:
             view.put(key, value)
         return view
 
-    def range_entries(
-        self,
-        first: bytes | None,
-        first_inclusive: bool,
-        last: bytes | None,
-        last_inclusive: bool,
-        max_elements: int = _ALL,
-    ) -> list[tuple[bytes, bytes]]:
+    def range_entries(self, *bounds: Any) -> list[tuple[bytes, bytes]]:
         """Like :meth:`Store.range_entries`, over everything this update sees."""
-        return self._merged().range_entries(
-            first, first_inclusive, last, last_inclusive, max_elements
-        )
+        return self._merged().range_entries(*bounds)
 
-    def rev_range_entries(
-        self,
-        high: bytes | None,
-        high_inclusive: bool,
-        low: bytes | None,
-        low_inclusive: bool,
-        max_elements: int = _ALL,
-    ) -> list[tuple[bytes, bytes]]:
+    def rev_range_entries(self, *bounds: Any) -> list[tuple[bytes, bytes]]:
         """Like :meth:`Store.rev_range_entries`, over everything this update sees."""
-        return self._merged().rev_range_entries(
-            high, high_inclusive, low, low_inclusive, max_elements
-        )
+        return self._merged().rev_range_entries(*bounds)
 
     def prefix_keys(self, prefix: bytes, max_elements: int = _ALL) -> list[bytes]:
         """Like :meth:`Store.prefix_keys`, over everything this update sees."""
