@@ -56,6 +56,7 @@ __all__ = [
     "Int64",
     "Message",
     "Reply",
+    "ReplyError",
     "encode_error",
     "encode_success",
     "prologue",
@@ -283,11 +284,11 @@ COLLAPSE_STREAM: Final = CollapseStream()
 # ---------------------------------------------------------------------------
 # Replies.
 
-#: What a reply decodes to: the command's result, or the error the server
-#: answered (also a :class:`~txarakoon.errors.CallbackError` for a
-#: ``collapse_tlogs`` whose progress callback raised). An error is a value
-#: here, not raised: the reply was read whole, and the stream is in sync.
-Outcome = Any
+#: The errors a reply decodes to, besides its result: the one the server
+#: answered, or a :class:`~txarakoon.errors.CallbackError` for a
+#: ``collapse_tlogs`` whose progress callback raised. They are values, not
+#: raised: the reply was read whole, and the stream is still in sync.
+ReplyError = ArakoonError | CallbackError
 
 
 def _receive_error(code: int, limit: int) -> Receiver[ArakoonError]:
@@ -299,14 +300,15 @@ def _receive_error(code: int, limit: int) -> Receiver[ArakoonError]:
     return error_for_code(code, message)
 
 
-class Reply(Type[Outcome]):
+class Reply(Type["T | ReplyError"]):
     """A reply: a return code, then the command's ``result`` (code 0) or the
     server's error message. Decodes to the result, or to the
-    :class:`~txarakoon.errors.ArakoonError` the code means (see :data:`Outcome`)."""
+    :class:`~txarakoon.errors.ArakoonError` the code means (see
+    :data:`ReplyError`)."""
 
     min_size = 4
 
-    def __init__(self, result: Type[Any]) -> None:
+    def __init__(self, result: Type[T]) -> None:
         self.result = result
         self.streamed = result.streamed
 
@@ -315,7 +317,7 @@ class Reply(Type[Outcome]):
 
     def decode_from(
         self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
-    ) -> tuple[Outcome, int]:
+    ) -> tuple[T | ReplyError, int]:
         start = offset + 4
         if start > len(buffer):
             raise Incomplete(start - len(buffer))
@@ -327,22 +329,34 @@ class Reply(Type[Outcome]):
         message, end = STRING.decode_from(buffer, start, limit)
         return error_for_code(code, message), end
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Outcome]:
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[T | ReplyError]:
         code = yield from UINT32.receive(limit)
         if code == 0:
             return (yield from self.result.receive(limit))
         return (yield from _receive_error(code, limit))
 
 
-class _CollapseReply(Reply):
-    """The reply of one ``collapse_tlogs`` request: the stream, reporting each
-    progress value to ``progress``; decodes to how many frames there were."""
+class _CollapseReply(Type["int | ReplyError"]):
+    """The reply of one ``collapse_tlogs`` request: a return code, then the
+    stream, reporting each progress value to ``progress`` as it arrives;
+    decodes to how many frames there were."""
+
+    min_size = 4
+    streamed = True
 
     def __init__(self, progress: Callable[[int], object] | None) -> None:
-        super().__init__(COLLAPSE_STREAM)
         self.progress = progress
 
-    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[Outcome]:
+    def __repr__(self) -> str:
+        return "reply<collapse stream>"
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[int | ReplyError, int]:
+        """Not offered: the stream is decoded as it arrives (:attr:`streamed`)."""
+        raise NotImplementedError("a collapse_tlogs reply is decoded as it arrives: use receive()")
+
+    def receive(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> Receiver[int | ReplyError]:
         code = yield from UINT32.receive(limit)
         if code != 0:
             return (yield from _receive_error(code, limit))
@@ -353,7 +367,7 @@ class _CollapseReply(Reply):
         return len(values)
 
 
-def _raising(reply: Receiver[Outcome]) -> Receiver[Any]:
+def _raising(reply: Receiver[T | ReplyError]) -> Receiver[T]:
     """``reply``, raising the error it decodes to instead of returning it."""
     outcome = yield from reply
     if isinstance(outcome, (ArakoonError, CallbackError)):
@@ -482,7 +496,7 @@ class Command(Generic[T]):
         #: The arguments after the command word, as one type (server side).
         self.arguments_type: Product = Product(*(argument.type for argument in arguments))
         #: The decoder of this command's replies.
-        self.reply = Reply(result)
+        self.reply: Reply[T] = Reply(result)
 
     def __repr__(self) -> str:
         return f"<Command {self.name} 0x{self.opcode:02x}>"
@@ -548,7 +562,7 @@ class Message(Generic[T]):
         self.arguments = arguments
         #: The decoder of the reply: a :class:`Reply`, read by a
         #: :class:`~txarakoon.reader.Reader`.
-        self.reply: Reply = command.reply
+        self.reply: Type[T | ReplyError] = command.reply
 
     def __repr__(self) -> str:
         """``get(consistency=Consistent, key=b'k')``, with long values

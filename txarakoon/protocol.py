@@ -38,6 +38,7 @@ dropped, so every later reply still reaches its own caller.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, TypeVar
 
@@ -53,6 +54,7 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
 from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -82,6 +84,7 @@ T = TypeVar("T")
 
 #: Default limit of requests written and not yet answered.
 DEFAULT_MAX_IN_FLIGHT = 1024
+
 
 class SilenceTimeout(Exception):
     """The server sent nothing for too long while requests were pending."""
@@ -114,7 +117,7 @@ class _Request:
 
 @implementer(IPushProducer)
 class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
-    Protocol, ClientMixin[Async], AdminMixin[Async], AbstractClient
+    Protocol, TimeoutMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
 ):
     """A pipelined client connection to one Arakoon node.
 
@@ -160,9 +163,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             self.cluster_id = STRING.check(cluster_id)
         except TypeError as error:
             raise TypeError(f"cluster_id: {error}") from None
-        self._prologue = prologue(self.cluster_id)
         self.max_in_flight = max_in_flight
-        self.max_reply_length = max_reply_length
         self.silence_timeout = silence_timeout
         self.clock = clock
         self.connected = False
@@ -183,7 +184,6 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         # Why the connection is finished although not lost yet (a closing reply,
         # a violation, silence); once set, nothing more is written or parsed.
         self._closing_error: BaseException | None = None
-        self._silence_timer: IDelayedCall | None = None
         self._lost_waiters: list[Deferred[None]] = []
         self._lost = False
         # Bound once, not once per request.
@@ -209,6 +209,11 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def pending(self) -> int:
         """How many requests await a reply, written or not."""
         return len(self._sent) + len(self._unsent)
+
+    @property
+    def max_reply_length(self) -> int:
+        """The largest string length or element count accepted in a reply."""
+        return self._reader.limit
 
     @property
     def reader(self) -> Reader:
@@ -259,7 +264,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             with suppress(OSError):
                 set_no_delay(True)
         transport.registerProducer(self, True)  # type: ignore[attr-defined]
-        transport.write(self._prologue)
+        transport.write(prologue(self.cluster_id))
         self.connected = True
 
     def dataReceived(self, data: bytes) -> None:
@@ -267,8 +272,7 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
             return
-        if self._silence_timer is not None and self.silence_timeout is not None:
-            self._silence_timer.reset(self.silence_timeout)
+        self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
         self._reader.feed(data)
         if self._draining:
             # Re-entered from a callback run while reading: the loop below
@@ -323,9 +327,9 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
     def _write(self, request: _Request) -> None:
         assert self.transport is not None
         self._sent.append(request)
-        if self.silence_timeout is not None and self._silence_timer is None:
-            assert self.clock is not None
-            self._silence_timer = self.clock.callLater(self.silence_timeout, self._silent)
+        if self.silence_timeout is not None and self.timeOut is None:
+            # Timed only while replies are owed: an idle connection is fine.
+            self._time_silence(self.silence_timeout)
         data, request.data = request.data, b""
         # Not kept until the reply: a pipeline of large writes would hold
         # every value twice (here and in the message).
@@ -477,18 +481,27 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         for request in unsent:
             request.reject(RequestNotProcessed(cause, repr(request.message)))
 
-    def _silent(self) -> None:
-        self._silence_timer = None
+    def timeoutConnection(self) -> None:
+        """The server sent nothing for ``silence_timeout`` seconds while
+        replies were owed (TimeoutMixin)."""
         error = SilenceTimeout(
             f"no reply for {self.silence_timeout} s with {len(self._sent)} requests pending"
         )
         self.log.warn("Aborting a silent connection: {error}", error=error)
         self._abort(error)
 
+    def callLater(self, period: float, function: Callable[[], object]) -> IDelayedCall:
+        """Schedule TimeoutMixin's timer on the injected clock (its default
+        is the global reactor)."""
+        assert self.clock is not None
+        return self.clock.callLater(period, function)
+
+    def _time_silence(self, seconds: float | None) -> None:
+        """Start (``seconds``) or stop (``None``) the silence timer."""
+        self.setTimeout(seconds)  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
+
     def _stop_silence_timer(self) -> None:
-        if self._silence_timer is not None:
-            self._silence_timer.cancel()
-            self._silence_timer = None
+        self._time_silence(None)
 
 
 class ArakoonProtocolFactory(ClientFactory):
@@ -505,7 +518,7 @@ class ArakoonProtocolFactory(ClientFactory):
 
 
 def connect(
-    reactor: IReactorTCP | Any,
+    reactor: IReactorTCP,
     endpoint: IStreamClientEndpoint | str,
     cluster_id: bytes | str,
     **settings: Any,
