@@ -265,7 +265,8 @@ def test_str_cluster_id_is_sent_as_utf8(serve: Callable[..., Peer]) -> None:
     client = SocketClient(peer.address, "arakoon", timeout=CLIENT_TIMEOUT)
     client.connect()
     client.close()
-    peer.finish()  # checks the prologue
+    peer.finish()
+    assert peer.prologue == prologue(b"arakoon")
 
 
 def test_connect_when_connected_does_nothing(serve: Callable[..., Peer]) -> None:

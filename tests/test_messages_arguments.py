@@ -150,9 +150,10 @@ def test_largest_value_is_accepted_by_every_size_limited_command() -> None:
 def test_only_the_wanted_value_is_size_limited() -> None:
     # The server checks the value it would store (PROTOCOL.md §6.3), not the
     # expected value of test_and_set nor the value of an assertion.
-    messages.TEST_AND_SET(b"k", BIG_VALUE, None)
-    messages.ASSERT(Consistent, b"k", BIG_VALUE)
-    messages.SEQUENCE([Set(b"k", BIG_VALUE)])  # D21
+    assert messages.TEST_AND_SET(b"k", BIG_VALUE, None).arguments[1] == BIG_VALUE
+    assert messages.ASSERT(Consistent, b"k", BIG_VALUE).arguments[2] == BIG_VALUE
+    sequence = messages.SEQUENCE([Set(b"k", BIG_VALUE)]).arguments[0]  # D21
+    assert sequence.steps == (Set(b"k", BIG_VALUE),)
 
 
 def test_str_key_that_is_not_encodable_is_a_value_error_naming_it() -> None:

@@ -201,16 +201,16 @@ class InFlightLimitTests(SynchronousTestCase):
         protocol, transport = connect(max_in_flight=None)
         for index in range(3000):
             protocol.exists(b"%d" % index).addErrback(lambda _: None)
-        assert len(protocol._sent) == 3000
-        assert len(protocol._unsent) == 0
+        assert protocol.in_flight == 3000
+        assert (protocol.pending - protocol.in_flight) == 0
         assert take(transport).count(messages.EXISTS.word) == 3000
 
     def test_default_limit_queues_beyond_1024(self) -> None:
         protocol, _ = connect()
         for index in range(1030):
             protocol.exists(b"%d" % index).addErrback(lambda _: None)
-        assert len(protocol._sent) == 1024
-        assert len(protocol._unsent) == 6
+        assert protocol.in_flight == 1024
+        assert (protocol.pending - protocol.in_flight) == 6
 
     def test_limit_and_pause_together(self) -> None:
         protocol, transport = connect(max_in_flight=1)

@@ -211,6 +211,12 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
         return len(self._sent) + len(self._unsent)
 
     @property
+    def in_flight(self) -> int:
+        """How many of them are written (the others wait, unsent, for room:
+        ``max_in_flight`` or the transport's backpressure)."""
+        return len(self._sent)
+
+    @property
     def max_reply_length(self) -> int:
         """The largest string length or element count accepted in a reply."""
         return self._reader.limit

@@ -203,7 +203,7 @@ def test_requests_held_by_a_slow_reader_are_not_processed_if_the_connection_goes
     transport = SlowReader(high=4 * KiB)
     protocol.makeConnection(transport)
     deferreds = [protocol.get(b"k", consistency=Consistent) for _ in range(2_000)]
-    written = protocol.pending - len(protocol._unsent)
+    written = protocol.in_flight
     protocol.connectionLost(Failure(ConnectionDone()))
     results = [outcome(deferred)[1] for deferred in deferreds]
     assert results == [ConnectionLost] * written + [results[-1]] * (2_000 - written)
