@@ -31,7 +31,7 @@ from txarakoon.errors import (
 from txarakoon.messages import encode_error, encode_success, prologue
 from txarakoon.sequence import Set
 
-from . import vectors
+from .helpers import vectors
 
 CLUSTER = b"arakoon"
 PROLOGUE = prologue(CLUSTER)

@@ -34,14 +34,19 @@ from txarakoon.codec import (
     RequestList,
     ResponseList,
     String,
-    Type,
     decode,
 )
 from txarakoon.consistency import AtLeast, Consistency, Consistent, NoGuarantees
 from txarakoon.errors import NotFound, ProtocolViolation, UnknownFailure
-from txarakoon.messages import COLLAPSE_STREAM, STATISTICS, VERSION, Int64
+from txarakoon.messages import COLLAPSE_STREAM, STATISTICS, Int64
 
-from . import vectors
+from .helpers import vectors
+from .helpers.values import (
+    ROUND_TRIPS,
+    binary,
+    statistics_trees,
+    text,
+)
 
 
 def u32(number: int) -> bytes:
@@ -72,43 +77,6 @@ def strict_decode(receiver: Receiver[Any], data: bytes) -> Any:
         return done.value
 
 
-# -- strategies ---------------------------------------------------------------
-
-binary = st.binary(max_size=64)
-text = st.text(max_size=16)
-consistencies = st.one_of(
-    st.just(Consistent),
-    st.just(NoGuarantees),
-    st.integers(0, 2**63 - 1).map(AtLeast),
-)
-finite_floats = st.floats(allow_nan=False)
-
-#: (type, strategy of values that check() accepts unchanged)
-ROUND_TRIPS: list[tuple[str, Type[Any], st.SearchStrategy[Any]]] = [
-    ("uint32", UINT32, st.integers(0, 2**32 - 1)),
-    ("int32", INT32, st.integers(-(2**31), 2**31 - 1)),
-    ("uint64", UINT64, st.integers(0, 2**64 - 1)),
-    ("int64", INT64, st.integers(-(2**63), 2**63 - 1)),
-    ("bool", BOOL, st.booleans()),
-    ("float", FLOAT, finite_floats),
-    ("unit", UNIT, st.none()),
-    ("string", STRING, binary),
-    ("option<string>", Option(STRING), st.none() | binary),
-    ("option<int64>", Option(INT64), st.none() | st.integers(-(2**63), 2**63 - 1)),
-    ("option<option<string>>", Option(Option(STRING)), st.none() | binary),
-    ("(string, string)", Product(STRING, STRING), st.tuples(binary, binary)),
-    ("version", VERSION, st.tuples(*(st.integers(-(2**31), 2**31 - 1),) * 3, binary)),
-    ("list<string>", ResponseList(STRING), st.lists(binary, max_size=8)),
-    (
-        "list<(string, string)>",
-        ResponseList(Product(STRING, STRING)),
-        st.lists(st.tuples(binary, binary), max_size=8),
-    ),
-    ("array<option<string>>", Array(Option(STRING)), st.lists(st.none() | binary, max_size=8)),
-    ("request list<string>", RequestList(STRING), st.lists(binary, max_size=8)),
-    ("consistency", CONSISTENCY, consistencies),
-    ("collapse stream", COLLAPSE_STREAM, st.lists(st.integers(-(2**63), 2**63 - 1), max_size=8)),
-]
 # One property runs every type: pytest-twisted (1.14) re-wraps hypothesis'
 # inner test for each parametrized item, so @given cannot be combined with
 # @pytest.mark.parametrize in this suite.
@@ -481,20 +449,6 @@ def _stats_field(name: str, value: Any) -> bytes:
 
 def _stats_wire(tree: dict[str, Any]) -> bytes:
     return wire_string(_stats_field("arakoon_stats", tree))
-
-
-_leaves = st.one_of(
-    st.integers(-(2**31), 2**31 - 1),
-    st.integers(-(2**63), 2**63 - 1).map(Int64),
-    finite_floats,
-    binary,
-)
-_names = st.text(max_size=8)
-statistics_trees = st.recursive(
-    st.dictionaries(_names, _leaves, max_size=4),
-    lambda children: st.dictionaries(_names, _leaves | children, max_size=4),
-    max_leaves=12,
-)
 
 
 def _same_types(left: Any, right: Any) -> bool:

@@ -14,7 +14,7 @@ from txarakoon.codec import Receiver, decode
 from txarakoon.errors import ArakoonError, ProtocolViolation
 from txarakoon.messages import prologue
 
-from . import vectors
+from .helpers import vectors
 
 REQUESTS = vectors.in_scope_requests()
 RESPONSES = vectors.in_scope_responses()

@@ -20,7 +20,7 @@ from txarakoon.messages import COMMANDS, MAX_VALUE_SIZE, Command
 from txarakoon.protocol import ArakoonProtocol
 from txarakoon.sequence import SEQUENCE_PAYLOAD, Set
 
-from .protocol_helpers import connect, take
+from .helpers.protocol import connect, take
 
 BIG_VALUE = b"x" * MAX_VALUE_SIZE
 LARGEST_VALUE = b"x" * (MAX_VALUE_SIZE - 1)

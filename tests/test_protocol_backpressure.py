@@ -16,7 +16,7 @@ from txarakoon.errors import ConnectionLost, NotFound, RequestNotProcessed
 from txarakoon.messages import encode_error, encode_success
 from txarakoon.protocol import ArakoonProtocol
 
-from .protocol_helpers import CLUSTER_ID, connect, outcome, take
+from .helpers.protocol import CLUSTER_ID, connect, outcome, take
 
 
 def value(data: bytes) -> bytes:

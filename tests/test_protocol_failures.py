@@ -36,8 +36,8 @@ from txarakoon.protocol import (
     connect,
 )
 
-from .protocol_helpers import CLUSTER_ID, OK, NoDelayTransport, outcome, take
-from .protocol_helpers import connect as connected
+from .helpers.protocol import CLUSTER_ID, OK, NoDelayTransport, outcome, take
+from .helpers.protocol import connect as connected
 
 
 def value(data: bytes) -> bytes:

@@ -32,7 +32,7 @@ from txarakoon.errors import (
 from txarakoon.messages import encode_error, encode_success
 from txarakoon.protocol import ArakoonProtocol
 
-from .protocol_helpers import OK, connect, error_reply, outcome, take
+from .helpers.protocol import OK, connect, error_reply, outcome, take
 
 
 def value(data: bytes) -> bytes:

@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from txarakoon.errors import RequestNotProcessed
 from txarakoon.protocol import ArakoonProtocol
 
-from . import vectors
-from .protocol_helpers import (
+from .helpers import vectors
+from .helpers.protocol import (
     CLUSTER_ID,
     chunks,
     connect,
@@ -25,6 +24,13 @@ from .protocol_helpers import (
     send,
     take,
 )
+from .helpers.replies import (
+    expected_outcome,
+    expected_progress,
+    pipelined_expectations,
+    pipelined_stream,
+    send_for,
+)
 
 REQUESTS = vectors.in_scope_requests()
 RESPONSES = vectors.in_scope_responses()
@@ -32,41 +38,10 @@ RESPONSES = vectors.in_scope_responses()
 (PROLOGUE,) = [v for v in vectors.ALL if v["kind"] == "prologue"]
 
 # The collapse vector that fails after one progress frame of value 1000.
-_COLLAPSE_FAILING = "resp_collapse_tlogs_fail_midway"
 
 
 def _id(vector: dict[str, Any]) -> str:
     return str(vector["id"])
-
-
-def _is_collapse(vector: dict[str, Any]) -> bool:
-    return vectors.response_command(vector).name == "collapse_tlogs"
-
-
-def _send_for(protocol: ArakoonProtocol, vector: dict[str, Any], progress: list[int]) -> Any:
-    """Send a request whose reply ``vector`` can be (``get`` for error frames)."""
-    request = request_vector_for(vectors.response_command(vector).name)
-    extra = {"progress": progress.append} if _is_collapse(vector) else {}
-    return send(protocol, request, **extra)
-
-
-def _expected(vector: dict[str, Any]) -> tuple[Any, ...]:
-    if vectors.is_error(vector):
-        error = vectors.expected_error(vector)
-        return ("error", vectors.expected_error_class(vector), error.code, error.message)
-    value = vectors.expected_value(vector)
-    # Through the facade, collapse_tlogs reports the frames to the progress
-    # callback and returns how many there were.
-    return ("value", len(value) if _is_collapse(vector) else value)
-
-
-def _expected_progress(vector: dict[str, Any]) -> list[int]:
-    if not _is_collapse(vector):
-        return []
-    if vector["id"] == _COLLAPSE_FAILING:
-        return [1000]
-    progress: list[int] = vectors.expected_value(vector)
-    return progress
 
 
 def test_every_request_and_response_vector_in_scope_is_checked() -> None:
@@ -104,10 +79,10 @@ def test_request_vector_is_written_exactly_after_the_prologue(vector: dict[str, 
 def test_response_vector_gives_the_deferred_its_value_or_error(vector: dict[str, Any]) -> None:
     protocol, _ = connect()
     progress: list[int] = []
-    deferred = _send_for(protocol, vector, progress)
+    deferred = send_for(protocol, vector, progress)
     protocol.dataReceived(bytes.fromhex(vector["response_hex"]))
-    assert outcome(deferred) == _expected(vector)
-    assert progress == _expected_progress(vector)
+    assert outcome(deferred) == expected_outcome(vector)
+    assert progress == expected_progress(vector)
     assert protocol.pending == 0
 
 
@@ -116,7 +91,7 @@ def test_response_vector_leaves_the_connection_open_unless_the_code_closes_it(
     vector: dict[str, Any],
 ) -> None:
     protocol, transport = connect()
-    _send_for(protocol, vector, []).addErrback(lambda _: None)
+    send_for(protocol, vector, []).addErrback(lambda _: None)
     protocol.dataReceived(bytes.fromhex(vector["response_hex"]))
     closes = vectors.is_error(vector) and vectors.expected_error(vector).closes_connection
     assert protocol.connected is not closes
@@ -127,13 +102,13 @@ def test_response_vector_leaves_the_connection_open_unless_the_code_closes_it(
 def test_response_vector_one_byte_at_a_time_gives_the_same_result(vector: dict[str, Any]) -> None:
     protocol, _ = connect()
     progress: list[int] = []
-    deferred = _send_for(protocol, vector, progress)
+    deferred = send_for(protocol, vector, progress)
     wire = bytes.fromhex(vector["response_hex"])
     for index in range(len(wire)):
         assert not deferred.called
         protocol.dataReceived(wire[index : index + 1])
-    assert outcome(deferred) == _expected(vector)
-    assert progress == _expected_progress(vector)
+    assert outcome(deferred) == expected_outcome(vector)
+    assert progress == expected_progress(vector)
 
 
 @given(data=st.data())
@@ -143,35 +118,11 @@ def test_response_vector_in_random_chunks_gives_the_same_result(data: st.DataObj
     cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=len(wire)), label="cuts")
     protocol, _ = connect()
     progress: list[int] = []
-    deferred = _send_for(protocol, vector, progress)
+    deferred = send_for(protocol, vector, progress)
     for chunk in chunks(wire, cuts):
         protocol.dataReceived(chunk)
-    assert outcome(deferred) == _expected(vector)
-    assert progress == _expected_progress(vector)
-
-
-def _pipelined_expectations(group: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """What each request of a pipelined group ends with: its own outcome, until a
-    reply whose code closes the connection; the ones behind it were never read."""
-    expected: list[tuple[Any, ...]] = []
-    closed = False
-    for vector in group:
-        if closed:
-            expected.append(("error", RequestNotProcessed, False))
-            continue
-        expected.append(_expected(vector))
-        closed = vectors.is_error(vector) and vectors.expected_error(vector).closes_connection
-    return expected
-
-
-def _pipelined_stream(group: list[dict[str, Any]]) -> bytes:
-    """The replies a server sends for a group: none after a closing reply."""
-    stream = b""
-    for vector in group:
-        stream += bytes.fromhex(vector["response_hex"])
-        if vectors.is_error(vector) and vectors.expected_error(vector).closes_connection:
-            break
-    return stream
+    assert outcome(deferred) == expected_outcome(vector)
+    assert progress == expected_progress(vector)
 
 
 @given(data=st.data())
@@ -179,13 +130,13 @@ def test_pipelined_replies_in_random_chunks_reach_their_own_callers(
     data: st.DataObject,
 ) -> None:
     group = data.draw(st.lists(st.sampled_from(RESPONSES), min_size=1, max_size=8), label="group")
-    stream = _pipelined_stream(group)
+    stream = pipelined_stream(group)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=16), label="cuts")
     protocol, _ = connect()
-    deferreds = [_send_for(protocol, vector, []) for vector in group]
+    deferreds = [send_for(protocol, vector, []) for vector in group]
     for chunk in chunks(stream, cuts):
         protocol.dataReceived(chunk)
-    assert [outcome(d) for d in deferreds] == _pipelined_expectations(group)
+    assert [outcome(d) for d in deferreds] == pipelined_expectations(group)
     assert protocol.pending == 0
 
 
@@ -196,8 +147,8 @@ def test_all_pipelined_replies_in_one_chunk_reach_their_own_callers() -> None:
         if not (vectors.is_error(v) and vectors.expected_error(v).closes_connection)
     ]
     protocol, transport = connect()
-    deferreds = [_send_for(protocol, vector, []) for vector in group]
-    protocol.dataReceived(_pipelined_stream(group))
-    assert [outcome(d) for d in deferreds] == _pipelined_expectations(group)
+    deferreds = [send_for(protocol, vector, []) for vector in group]
+    protocol.dataReceived(pipelined_stream(group))
+    assert [outcome(d) for d in deferreds] == pipelined_expectations(group)
     assert protocol.connected
     assert not transport.disconnecting

@@ -28,7 +28,7 @@ from txarakoon.sequence import (
     Step,
 )
 
-from . import vectors
+from .helpers import vectors
 
 
 def u32(number: int) -> bytes:

@@ -15,7 +15,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from txarakoon import errors
 from txarakoon.consistency import NoGuarantees
 
-from .inmemory import (
+from ..helpers.inmemory import (
     MemoryEndpoints,
     client_timers,
     clock_of,

@@ -19,7 +19,7 @@ from txarakoon.paging import (
     prefix_end,
 )
 
-from .inmemory import memory_client, memory_cluster, run_until
+from ..helpers.inmemory import memory_client, memory_cluster, run_until
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from txarakoon.codec import Incomplete, Receiver
 from txarakoon.errors import ArakoonError, CallbackError
 from txarakoon.reader import NEED_DATA, Decoder, Reader
 
-from .. import vectors
+from ..helpers import vectors
 
 #: Stress sizes run only when this is set (the ``slow`` marker documents them).
 SLOW = os.environ.get("TXARAKOON_SLOW") == "1"

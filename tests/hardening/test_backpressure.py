@@ -28,7 +28,7 @@ from txarakoon.errors import ConnectionLost, ProtocolViolation
 from txarakoon.messages import SET, encode_success
 from txarakoon.protocol import ArakoonProtocol
 
-from ..protocol_helpers import CLUSTER_ID, outcome
+from ..helpers.protocol import CLUSTER_ID, outcome
 
 KiB = 1 << 10
 MiB = 1 << 20

@@ -24,14 +24,14 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from txarakoon.errors import ConnectionLost, OutcomeUnknown, RequestNotProcessed
 
-from ..cluster.inmemory import MemoryEndpoints, memory_client, memory_cluster, run_until
-from ..protocol_helpers import connect, outcome
-from ..test_protocol_vectors import (
-    _expected,
-    _expected_progress,
-    _pipelined_expectations,
-    _pipelined_stream,
-    _send_for,
+from ..helpers.inmemory import MemoryEndpoints, memory_client, memory_cluster, run_until
+from ..helpers.protocol import connect, outcome
+from ..helpers.replies import (
+    expected_outcome,
+    expected_progress,
+    pipelined_expectations,
+    pipelined_stream,
+    send_for,
 )
 from .support import RESPONSES, closes, wire
 
@@ -42,7 +42,7 @@ NOT_PROCESSED = ("error", RequestNotProcessed, False)
 def _ends(group: list[dict[str, Any]], stream: bytes, cut: int) -> list[tuple[Any, ...]]:
     """What each request of ``group`` ends with when the connection is lost
     after ``cut`` bytes of ``stream``."""
-    expected = _pipelined_expectations(group)
+    expected = pipelined_expectations(group)
     ends = []
     offset = 0
     closed = False
@@ -62,7 +62,7 @@ def _ends(group: list[dict[str, Any]], stream: bytes, cut: int) -> list[tuple[An
 def _cut(group: list[dict[str, Any]], stream: bytes, cut: int) -> list[tuple[Any, ...]]:
     protocol, _ = connect()
     progress: list[int] = []
-    deferreds = [_send_for(protocol, vector, progress) for vector in group]
+    deferreds = [send_for(protocol, vector, progress) for vector in group]
     # Two pieces, so that both the fast path (whole replies) and the
     # coroutines (a reply split in two) meet the cut.
     protocol.dataReceived(stream[: cut // 2])
@@ -80,20 +80,20 @@ def test_every_response_vector_cut_at_every_offset() -> None:
         for cut in range(len(data) + 1):
             protocol, _ = connect()
             progress: list[int] = []
-            deferred = _send_for(protocol, vector, progress)
+            deferred = send_for(protocol, vector, progress)
             protocol.dataReceived(data[:cut])
             protocol.connectionLost(Failure(ConnectionDone()))
-            expected = _expected(vector) if cut == len(data) else LOST
+            expected = expected_outcome(vector) if cut == len(data) else LOST
             assert outcome(deferred) == expected, (vector["id"], cut)
             # Progress is reported for the frames that arrived, and only those.
-            assert progress == _expected_progress(vector)[: len(progress)]
+            assert progress == expected_progress(vector)[: len(progress)]
             cuts += 1
     assert cuts == sum(len(wire(vector)) + 1 for vector in RESPONSES)
 
 
 def test_pipelined_replies_that_keep_the_connection_cut_at_every_offset() -> None:
     group = [v for v in RESPONSES if not closes(v) and v["command"] != "statistics"]
-    stream = _pipelined_stream(group)
+    stream = pipelined_stream(group)
     for cut in range(len(stream) + 1):
         assert _cut(group, stream, cut) == _ends(group, stream, cut), cut
 
@@ -103,7 +103,7 @@ def test_pipelined_groups_of_three_cut_at_every_offset() -> None:
     # request before it and requests behind it.
     for start in range(len(RESPONSES) - 2):
         group = RESPONSES[start : start + 3]
-        stream = _pipelined_stream(group)
+        stream = pipelined_stream(group)
         for cut in range(len(stream) + 1):
             assert _cut(group, stream, cut) == _ends(group, stream, cut), (start, cut)
 
@@ -112,7 +112,7 @@ def test_a_closing_reply_fails_the_requests_behind_it_wherever_the_cut() -> None
     (not_master,) = [v for v in RESPONSES if v["id"] == "resp_error_04_NotMaster"]
     (get,) = [v for v in RESPONSES if v["id"] == "resp_get_value"]
     group = [get, not_master, get, get]
-    stream = _pipelined_stream(group)
+    stream = pipelined_stream(group)
     whole = len(wire(get)) + len(wire(not_master))
     for cut in range(whole, len(stream) + 1):
         assert _cut(group, stream, cut)[2:] == [NOT_PROCESSED, NOT_PROCESSED]

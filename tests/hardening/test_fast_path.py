@@ -42,10 +42,10 @@ from txarakoon.errors import ArakoonError, ConnectionLost, ProtocolViolation
 from txarakoon.messages import COMMANDS, STATISTICS, Message, encode_success
 from txarakoon.sequence import SEQUENCE_PAYLOAD, STEP, Delete, Set
 
-from .. import vectors
-from ..protocol_helpers import chunks, connect, outcome
-from ..test_codec_types import ROUND_TRIPS, statistics_trees
-from ..test_protocol_vectors import _send_for
+from ..helpers import vectors
+from ..helpers.protocol import chunks, connect, outcome
+from ..helpers.replies import send_for
+from ..helpers.values import ROUND_TRIPS, statistics_trees
 from .support import (
     INCOMPLETE,
     RESPONSES,
@@ -285,7 +285,7 @@ def _run(group: list[dict[str, Any]], stream: bytes, cuts: list[int], limit: int
         order.append(index)
 
     for index, vector in enumerate(group):
-        _send_for(protocol, vector, progress).addBoth(record, index)
+        send_for(protocol, vector, progress).addBoth(record, index)
     fed = []
     for chunk in chunks(stream, cuts):
         protocol.dataReceived(chunk)

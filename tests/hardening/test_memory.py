@@ -30,7 +30,7 @@ from txarakoon.errors import NotFound
 from txarakoon.messages import GET, encode_error, encode_success
 from txarakoon.protocol import ArakoonProtocol
 
-from ..protocol_helpers import CLUSTER_ID
+from ..helpers.protocol import CLUSTER_ID
 from .support import only_when_slow, slow
 
 MiB = 1 << 20

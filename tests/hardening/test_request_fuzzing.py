@@ -40,8 +40,8 @@ from txarakoon.protocol import ArakoonProtocol
 from txarakoon.reader import NEED_DATA, Reader
 from txarakoon.testing import ArakoonCluster, MemoryConnection, RawClient
 
-from .. import vectors
-from ..protocol_helpers import outcome
+from ..helpers import vectors
+from ..helpers.protocol import outcome
 from .support import INCOMPLETE, drive
 
 REQUESTS = [bytes.fromhex(v["request_hex"]) for v in vectors.in_scope_requests()]

@@ -38,9 +38,9 @@ from txarakoon.errors import (
 )
 from txarakoon.protocol import ArakoonProtocol
 
-from .. import vectors
-from ..protocol_helpers import chunks, connect, describe, request_vector_for, send
-from ..test_protocol_vectors import _pipelined_expectations
+from ..helpers import vectors
+from ..helpers.protocol import chunks, connect, describe, request_vector_for, send
+from ..helpers.replies import pipelined_expectations
 from .support import RESPONSES, Recorder, closes, wire
 
 FUZZ_EXAMPLES = int(os.environ.get("TXARAKOON_FUZZ_EXAMPLES", "10000"))
@@ -135,7 +135,7 @@ def check_connection_ends_cleanly(
     # and the others, never answered, a connection error.
     if mode == 0 and limit == DEFAULT_MAX_REPLY_LENGTH:
         replied = [RESPONSES[pick] for pick in picks]
-        expected = _pipelined_expectations(replied)
+        expected = pipelined_expectations(replied)
         assert [_outcome(recorder.results[i]) for i in range(len(picks))] == expected
         closed = any(closes(vector) for vector in replied)
         for index in range(len(picks), len(sent)):

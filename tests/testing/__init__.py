@@ -10,7 +10,7 @@ from twisted.internet.task import Clock
 from txarakoon.messages import Message, prologue
 from txarakoon.testing import ArakoonCluster, ArakoonNode, RawClient, connect_in_memory
 
-from .. import vectors
+from ..helpers import vectors
 
 
 def cluster(node_names: Any = 1, **settings: Any) -> ArakoonCluster:

@@ -50,7 +50,7 @@ from txarakoon.messages import (
 from txarakoon.testing import ArakoonCluster, Transaction
 from txarakoon.testing.node import iter_handlers
 
-from .. import vectors
+from ..helpers import vectors
 from . import clock_of, cluster, exchange, open_raw, response
 
 OK = b"\x00\x00\x00\x00"

@@ -25,7 +25,7 @@ from txarakoon.sequence import (
     Step,
 )
 
-_PATH = Path(__file__).parent / "data" / "vectors.json"
+_PATH = Path(__file__).parent.parent / "data" / "vectors.json"
 ALL: list[dict[str, Any]] = json.loads(_PATH.read_text())
 
 #: Vector command names that differ from our command names.
