@@ -18,6 +18,7 @@ SANS_IO = [
     "txarakoon.errors",
     "txarakoon.messages",
     "txarakoon.reader",
+    "txarakoon.retry",
     "txarakoon.sequence",
 ]
 

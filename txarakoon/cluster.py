@@ -4,32 +4,9 @@
 :class:`~txarakoon.protocol.ArakoonProtocol` connection per node it talks to,
 follows the master through elections, and retries only what is safe. "Reads"
 are the commands declared :attr:`~txarakoon.messages.Command.read_only`; every other
-command is a write:
-
-=========================================  ==================  ==========================
-failure                                    reads               writes
-=========================================  ==================  ==========================
-``NotMaster`` reply (0x04)                 retried             retried (not applied)
-``RequestNotProcessed`` (queued behind a   retried             retried (not applied)
-closing reply, or never written)
-connection refused, unreachable, connect   retried             retried (not applied)
-or TLS handshake failed or timed out
-no master known (``NoMasterError``)        retried             retried (not applied)
-``MaxConnections``/``GoingDown`` as the    retried             retried (the server had
-first reply on a new connection                                read nothing yet)
-``GoingDown`` after other replies          retried             ``OutcomeUnknown``
-``ConnectionLost`` after sending (lost,    retried             ``OutcomeUnknown``
-aborted, silence timeout)
-``NoLongerMaster`` (0x21)                  (not sent)          ``OutcomeUnknown``
-``InconsistentRead`` (0x80, ``AtLeast``)   raised              \\-
-any other ``ArakoonError``, protocol       raised              raised
-violation
-the call's deadline                        ``RequestTimeout``  ``OutcomeUnknown`` if sent,
-                                           (or the last        else the last error (or
-                                           error if not sent)  ``RequestTimeout``)
-:meth:`~ArakoonClient.disconnect` while    ``NotConnected``    ``OutcomeUnknown`` if sent,
-pending                                    ``Error``           else ``NotConnectedError``
-=========================================  ==================  ==========================
+command is a write. What is retried after which failure is decided by the
+sans-IO policy of :mod:`txarakoon.retry`; its matrix is in
+:ref:`the failover guide <retry-matrix>`.
 
 ``client.using(retry_idempotent=True)`` also retries ``set``, ``confirm`` and
 ``nop`` where the table says ``OutcomeUnknown``: doing them twice has the same
@@ -66,23 +43,16 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from . import messages
+from . import messages, retry
 from .admin import AdminMixin
 from .client import Async, ClientMixin
 from .config import ClusterConfig, NodeConfig
 from .consistency import AtLeast, Consistent
 from .errors import (
-    ConnectionLost,
-    GoingDown,
     InconsistentRead,
-    MaxConnections,
-    NoLongerMaster,
     NoMasterError,
     NotConnectedError,
-    NotMaster,
-    OutcomeUnknown,
     RequestNotProcessed,
-    RequestTimeout,
 )
 from .messages import Message
 from .protocol import ArakoonProtocol, ArakoonProtocolFactory, CancelledBeforeSending
@@ -104,17 +74,13 @@ IDEMPOTENT_WRITES = frozenset(
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
 
+
 @dataclass(frozen=True)
 class CallOptions:
     """Per-call settings (see :meth:`ArakoonClient.using`)."""
 
     timeout: float | None = None
     retry_idempotent: bool = False
-
-
-# Why a call was interrupted (see _Attempt.interrupt).
-_DEADLINE = "deadline"
-_DISCONNECT = "disconnect"
 
 
 class _Attempt:
@@ -124,10 +90,28 @@ class _Attempt:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.interrupted: str | None = None
+        self.interrupted: retry.Interruption | None = None
         self.result: Deferred[Any] | None = None
 
-    def interrupt(self, why: str) -> None:
+    def error(
+        self,
+        message: Message[Any],
+        *,
+        sent: bool,
+        retry_unknown: bool = True,
+        last_error: BaseException | None = None,
+    ) -> BaseException:
+        """The error of this call, interrupted while sending ``message``."""
+        assert self.interrupted is not None
+        return retry.when_interrupted(
+            self.interrupted,
+            sent=sent,
+            retry_unknown=retry_unknown,
+            last_error=last_error,
+            request=repr(message),
+        )
+
+    def interrupt(self, why: retry.Interruption) -> None:
         if self.interrupted is None and self.result is not None:
             self.interrupted = why
             self.result.cancel()
@@ -462,12 +446,7 @@ class ArakoonClient(ClientMixin[Async]):
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value}")
-        if not 0 < backoff[0] <= backoff[1]:
-            raise ValueError(
-                f"backoff must be (first, largest) with 0 < first <= largest: {backoff}"
-            )
-        if not 0 <= jitter < 1:
-            raise ValueError(f"jitter must be in [0, 1), not {jitter}")
+        self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
         self.config = config
         self.reactor = reactor
         self.clock: IReactorTime = reactor
@@ -544,7 +523,7 @@ class ArakoonClient(ClientMixin[Async]):
         self._closed = True
         self._master = None
         for attempt in list(self._attempts):
-            attempt.interrupt(_DISCONNECT)
+            attempt.interrupt(retry.Interruption.DISCONNECT)
         if self._discovery is not None:
             self._discovery.cancel()
         closing = [link.close() for link in self._links.values()]
@@ -567,7 +546,7 @@ class ArakoonClient(ClientMixin[Async]):
         self._attempts.add(attempt)
         timer = None
         if timeout is not None:
-            timer = self.clock.callLater(timeout, attempt.interrupt, _DEADLINE)
+            timer = self.clock.callLater(timeout, attempt.interrupt, retry.Interruption.DEADLINE)
 
         def finished(outcome: object) -> object:
             self._attempts.discard(attempt)
@@ -586,31 +565,12 @@ class ArakoonClient(ClientMixin[Async]):
             return self._run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
         return self._run(lambda attempt: self._call(message, options, attempt), timeout)
 
-    def _interrupted(
-        self, attempt: _Attempt, message: Message[Any], sent: bool, unknown_is_fine: bool
-    ) -> BaseException:
-        """The error of a call stopped by its deadline or by :meth:`disconnect`
-        (``unknown_is_fine``: a sent request may be reported as such rather
-        than as an :class:`OutcomeUnknown`)."""
-        request = repr(message)
-        cause: BaseException
-        if attempt.interrupted == _DISCONNECT:
-            cause = NotConnectedError(f"the client was disconnected during {request}")
-        else:
-            cause = RequestTimeout(
-                "no answer within the deadline", request, applied=None if sent else False
-            )
-        if sent and not unknown_is_fine:
-            return OutcomeUnknown(cause, request)
-        return cause
-
     async def _call(self, message: Message[T], options: CallOptions, attempt: _Attempt) -> T:
         command = message.command
-        is_read = command.read_only
-        retry_unknown = is_read or (options.retry_idempotent and command.idempotent)
+        retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
         consistency = message.consistency
         dirty = consistency is not None and consistency is not Consistent
-        delay = self.backoff[0]
+        retries = 0
         last_attempt = False
         avoid: set[str] = set()
         last: BaseException | None = None
@@ -631,44 +591,35 @@ class ArakoonClient(ClientMixin[Async]):
                     raise  # the caller cancelled
                 if isinstance(cancelled, CancelledBeforeSending):
                     sent = False  # it waited unsent in the protocol: never written
-                if attempt.interrupted == _DEADLINE and not sent and last is not None:
-                    raise last from None
-                raise self._interrupted(attempt, message, sent, retry_unknown) from None
-            except (MaxConnections, GoingDown) as error:
-                # Sent at connect time, before the server read anything, these
-                # are the first reply on their connection; any later one may
-                # follow a request the server had started on.
-                self._forget(node, error)
-                if not (first or retry_unknown):
-                    raise OutcomeUnknown(error, repr(message)) from None
-                last = error
-            except NotMaster as error:
-                self._forget(node, error, hint=error.master_hint)
-                last = error
-            except (RequestNotProcessed, NoMasterError) as error:
-                self._forget(node, error)
-                last = error
-                if dirty and node is not None:
+                raise attempt.error(
+                    message, sent=sent, retry_unknown=retry_unknown, last_error=last
+                ) from None
+            except Exception as error:
+                decision = retry.after_failure(
+                    error,
+                    first_on_connection=first,
+                    retry_unknown=retry_unknown,
+                    request=repr(message),
+                )
+                if isinstance(decision, retry.Raise):
+                    if decision.forget_master:
+                        self._forget(node, error)
+                    if decision.error is error:
+                        raise
+                    raise decision.error from None
+                self._forget(node, error, hint=decision.master_hint)
+                if decision.avoid_node and dirty and node is not None:
                     avoid.add(node)
-            except (ConnectionLost, NoLongerMaster) as error:
-                self._forget(node, error)
-                if not retry_unknown:
-                    raise OutcomeUnknown(error, repr(message)) from None
                 last = error
-                if dirty and node is not None:
-                    avoid.add(node)
-            wait = delay * (1 + self.jitter * (2 * self._random.random() - 1))
-            # The last attempt comes just before the deadline, not a whole
-            # backoff step earlier; none when there is no time left for it.
             remaining = attempt.deadline - self.clock.seconds()
-            if last_attempt or remaining <= self.backoff[0]:
+            wait = (
+                None
+                if last_attempt
+                else self._backoff.wait(retries, remaining, self._random.random())
+            )
+            if wait is None:
                 raise last
-            if wait >= remaining - self.backoff[0]:
-                # Clamped: this is the last attempt. Without the flag, float
-                # rounding can leave a sliver of time that schedules retries at
-                # the same instant forever.
-                wait = remaining - self.backoff[0]
-                last_attempt = True
+            last_attempt = self._backoff.is_last(wait, remaining)
             self.log.info(
                 "Retrying {request} in {delay:.3f} s after {error!r}",
                 request=repr(message),
@@ -676,7 +627,7 @@ class ArakoonClient(ClientMixin[Async]):
                 error=last,
             )
             await deferLater(self.clock, wait)
-            delay = min(delay * 2, self.backoff[1])
+            retries += 1
 
     def _dirty_node(self, avoid: set[str]) -> str:
         if self.read_node not in avoid:
@@ -777,7 +728,7 @@ class ArakoonClient(ClientMixin[Async]):
         except CancelledError:
             if attempt.interrupted is None:
                 raise
-            raise self._interrupted(attempt, message, False, True) from None
+            raise attempt.error(message, sent=False) from None
         return name.encode("utf-8")
 
     # -- connections ---------------------------------------------------------
@@ -875,7 +826,7 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
         except CancelledError:
             if attempt.interrupted is None:
                 raise
-            raise self.client._interrupted(attempt, message, sent, True) from None
+            raise attempt.error(message, sent=sent) from None
 
     async def _dedicated(self, message: Message[T], attempt: _Attempt) -> T:
         try:
@@ -883,13 +834,13 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
         except CancelledError:
             if attempt.interrupted is None:
                 raise
-            raise self.client._interrupted(attempt, message, False, True) from None
+            raise attempt.error(message, sent=False) from None
         try:
             return await protocol.send(message)
         except CancelledError:
             if attempt.interrupted is None:
                 raise
-            raise self.client._interrupted(attempt, message, True, True) from None
+            raise attempt.error(message, sent=True) from None
         finally:
             protocol.close()
 

@@ -513,6 +513,10 @@ class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
 class ArakoonProtocolFactory(ClientFactory):
     """Builds :class:`ArakoonProtocol` instances with the given settings."""
 
+    #: No "Starting factory" line per connection: the cluster client logs the
+    #: events that matter (master found or lost, retries, lost connections).
+    noisy = False
+
     def __init__(self, cluster_id: bytes | str, **settings: Any) -> None:
         self.cluster_id = cluster_id
         self.settings = settings

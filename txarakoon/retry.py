@@ -1,0 +1,225 @@
+"""What a cluster client does after an attempt fails: retry, or raise what.
+
+Sans-IO, like the codec: pure functions over plain values, no Twisted, no
+sockets, no clock. The Twisted cluster client applies them; so can a blocking
+one. Three questions are answered here:
+
+* :func:`after_failure`: given the error of an attempt, whether the request
+  was the first on its connection, and whether a request whose outcome is
+  unknown may be sent again (a read; an idempotent write when the caller said
+  so), should the client retry (and forget the master, avoid the node) or
+  raise, and raise what?
+* :func:`when_interrupted`: the error of a call stopped by its deadline or by
+  the client being disconnected.
+* :class:`Backoff`: how long to wait before the next attempt, and whether
+  there is time for one at all.
+
+:data:`MATRIX` is the retry matrix as the documentation shows it (see
+``docs/guide/failover.rst``); a test holds the two, and this module's
+decisions, to each other row by row.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from .errors import (
+    ConnectionLost,
+    GoingDown,
+    MaxConnections,
+    NoLongerMaster,
+    NoMasterError,
+    NotConnectedError,
+    NotMaster,
+    OutcomeUnknown,
+    RequestNotProcessed,
+    RequestTimeout,
+)
+
+__all__ = [
+    "MATRIX",
+    "Backoff",
+    "Interruption",
+    "Raise",
+    "Retry",
+    "Row",
+    "after_failure",
+    "when_interrupted",
+]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try again after a backoff.
+
+    :ivar forget_master: the master may have moved: discover it again.
+    :ivar avoid_node: a dirty read should try another node next.
+    :ivar master_hint: the node a ``NotMaster`` reply named, to ask first.
+    """
+
+    forget_master: bool = True
+    avoid_node: bool = False
+    master_hint: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Raise:
+    """Give up: raise ``error`` (after forgetting the master if
+    ``forget_master``)."""
+
+    error: BaseException
+    forget_master: bool = False
+
+
+def after_failure(
+    error: BaseException, *, first_on_connection: bool, retry_unknown: bool, request: str
+) -> Retry | Raise:
+    """What to do after an attempt at ``request`` failed with ``error``.
+
+    :param first_on_connection: the request was the first sent on its
+        connection (a ``MaxConnections`` or ``GoingDown`` reply then comes
+        before the server read anything).
+    :param retry_unknown: a request that may have been applied may be sent
+        again: a read, or an idempotent write with ``retry_idempotent``.
+    """
+    if isinstance(error, NotMaster):
+        return Retry(master_hint=error.master_hint)
+    if isinstance(error, (RequestNotProcessed, NoMasterError)):
+        return Retry(avoid_node=True)
+    if isinstance(error, (MaxConnections, GoingDown)):
+        if first_on_connection or retry_unknown:
+            return Retry()
+        return Raise(OutcomeUnknown(error, request), forget_master=True)
+    if isinstance(error, (ConnectionLost, NoLongerMaster)):
+        if retry_unknown:
+            return Retry(avoid_node=True)
+        return Raise(OutcomeUnknown(error, request), forget_master=True)
+    return Raise(error)
+
+
+class Interruption(enum.Enum):
+    """Why a call stopped before its reply."""
+
+    DEADLINE = "deadline"
+    DISCONNECT = "disconnect"
+
+
+def when_interrupted(
+    why: Interruption,
+    *,
+    sent: bool,
+    retry_unknown: bool,
+    last_error: BaseException | None,
+    request: str,
+) -> BaseException:
+    """The error of a call stopped by ``why``.
+
+    :param sent: the attempt in progress was written: it may have been applied.
+    :param last_error: the error of the previous attempt, if any.
+    """
+    if why is Interruption.DEADLINE and not sent and last_error is not None:
+        return last_error
+    cause: BaseException
+    if why is Interruption.DISCONNECT:
+        cause = NotConnectedError(f"the client was disconnected during {request}")
+    else:
+        cause = RequestTimeout(
+            "no answer within the deadline", request, applied=None if sent else False
+        )
+    if sent and not retry_unknown:
+        return OutcomeUnknown(cause, request)
+    return cause
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with jitter, clamped to a deadline.
+
+    :ivar first: the first delay, and the least time an attempt is given.
+    :ivar most: the largest delay; delays double up to it.
+    :ivar jitter: the fraction of randomness either way (0 to 1).
+    """
+
+    first: float = 0.1
+    most: float = 2.0
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.first <= self.most:
+            raise ValueError(
+                f"backoff must be (first, largest) with 0 < first <= largest: "
+                f"{(self.first, self.most)}"
+            )
+        if not 0 <= self.jitter < 1:
+            raise ValueError(f"jitter must be in [0, 1), not {self.jitter}")
+
+    def wait(self, retry: int, remaining: float, random: float) -> float | None:
+        """How long to wait before retry number ``retry`` (0 for the first),
+        with ``remaining`` seconds left before the deadline and ``random`` a
+        uniform draw from [0, 1); ``None`` when there is no time left for
+        another attempt. The wait is shortened so that the last attempt comes
+        :attr:`first` seconds before the deadline, not a whole step earlier."""
+        if remaining <= self.first:
+            return None
+        delay: float = min(self.first * 2 ** min(retry, 64), self.most)
+        wait = delay * (1 + self.jitter * (2 * random - 1))
+        return min(wait, remaining - self.first)
+
+    def is_last(self, wait: float, remaining: float) -> bool:
+        """Whether the attempt after ``wait`` is the last before the deadline
+        (decided here, not by comparing times again: float rounding could
+        leave a sliver of time that schedules attempts at the same instant)."""
+        return wait >= remaining - self.first
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the retry matrix: what happens to reads and to writes."""
+
+    failure: str
+    reads: str
+    writes: str
+
+
+#: The retry matrix, in the words of ``docs/guide/failover.rst``.
+MATRIX: Final = (
+    Row("``NotMaster`` reply (0x04)", "retried", "retried (not applied)"),
+    Row(
+        "``RequestNotProcessed``: queued behind a reply after which the server "
+        "closes, or never written",
+        "retried",
+        "retried (not applied)",
+    ),
+    Row(
+        "connection refused or unreachable, connect or TLS handshake failed or timed out",
+        "retried",
+        "retried (not applied)",
+    ),
+    Row("no master known (``NoMasterError``)", "retried", "retried (not applied)"),
+    Row(
+        "``MaxConnections`` or ``GoingDown`` as the first reply on a new connection",
+        "retried",
+        "retried (the server read nothing)",
+    ),
+    Row("``GoingDown`` after other replies on the connection", "retried", "``OutcomeUnknown``"),
+    Row(
+        "``ConnectionLost`` after sending (lost, aborted, silence timeout)",
+        "retried",
+        "``OutcomeUnknown``",
+    ),
+    Row("``NoLongerMaster`` (0x21)", "(reads do not get it)", "``OutcomeUnknown``"),
+    Row("``InconsistentRead`` (0x80, an ``AtLeast`` read)", "raised", "\\-"),
+    Row("any other ``ArakoonError``, a protocol violation", "raised", "raised"),
+    Row(
+        "the call's deadline",
+        "``RequestTimeout`` (or the last error, if never sent)",
+        "``OutcomeUnknown`` if sent, else the last error (or ``RequestTimeout``)",
+    ),
+    Row(
+        "``disconnect()`` while pending",
+        "``NotConnectedError``",
+        "``OutcomeUnknown`` if sent, else ``NotConnectedError``",
+    ),
+)
