@@ -29,6 +29,7 @@ import argparse
 import gc
 import os
 import socket
+import statistics
 import struct
 import subprocess
 import sys
@@ -50,6 +51,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from txarakoon.blocking import SocketClient
+from txarakoon.cluster import ArakoonClient
 from txarakoon.codec import STRING, Product, ResponseList
 from txarakoon.config import ClusterConfig
 from txarakoon.consistency import Consistent
@@ -281,10 +283,15 @@ def pipeline(call: Callable[[], Deferred[Any]], in_flight: int, total: int) -> D
 
 
 async def rates(
-    reactor: Any, address: tuple[str, int], cluster_id: bytes, in_flight: int, total: int
+    reactor: Any,
+    address: tuple[str, int],
+    cluster: ClusterConfig,
+    in_flight: int,
+    total: int,
 ) -> dict[str, float]:
-    """Requests per second of the four runs at ``in_flight``, one after the
-    other on the same server."""
+    """Requests per second of the five runs at ``in_flight``, one after the
+    other on the same server (``cluster`` names it, as the master)."""
+    cluster_id = cluster.cluster_id
     found = {}
     for name, frame, reply_size in (
         ("ceiling get", GET_FRAME, GET_REPLY_SIZE),
@@ -298,21 +305,32 @@ async def rates(
     found["get"] = total / await pipeline(lambda: client.get(KEY), in_flight, total)
     found["set"] = total / await pipeline(lambda: client.set(KEY, VALUE), in_flight, total)
     await client.close()
+    arakoon = ArakoonClient(cluster, reactor)
+    await arakoon.get(KEY)  # the master found and connected before timing
+    found["cluster get"] = total / await pipeline(lambda: arakoon.get(KEY), in_flight, total)
+    await arakoon.disconnect()
     return found
 
 
 async def throughput(
-    reactor: Any, options: Options, address: tuple[str, int], cluster_id: bytes, title: str
+    reactor: Any, options: Options, address: tuple[str, int], cluster: ClusterConfig, title: str
 ) -> None:
     rows = []
+    cluster_rows = []
     for in_flight in IN_FLIGHT:
         total = options.requests if in_flight > 1 else max(1000, options.requests // 5)
         best: dict[str, float] = {}
+        runs: list[dict[str, float]] = []
         for _ in range(options.repeat):
-            for name, value in (
-                await rates(reactor, address, cluster_id, in_flight, total)
-            ).items():
+            found = await rates(reactor, address, cluster, in_flight, total)
+            runs.append(found)
+            for name, value in found.items():
                 best[name] = max(best.get(name, 0.0), value)
+        protocol = statistics.median(run["get"] for run in runs)
+        client = statistics.median(run["cluster get"] for run in runs)
+        cluster_rows.append(
+            [str(in_flight), rate(protocol), rate(client), ratio(client / protocol)]
+        )
         rows.append(
             [
                 str(in_flight),
@@ -329,16 +347,24 @@ async def throughput(
         ["in flight", "ceiling get/s", "get/s", "ratio", "ceiling set/s", "set/s", "ratio"],
         rows,
     )
+    table(
+        f"{title.split(' (')[0]}: the cluster client over the protocol, get, "
+        f"medians of {options.repeat} (ratio = ArakoonClient / ArakoonProtocol)",
+        ["in flight", "ArakoonProtocol get/s", "ArakoonClient get/s", "ratio"],
+        cluster_rows,
+    )
 
 
-def run_reactor(options: Options, targets: list[tuple[tuple[str, int], bytes, str]]) -> None:
+def run_reactor(
+    options: Options, targets: list[tuple[tuple[str, int], ClusterConfig, str]]
+) -> None:
     from twisted.internet import reactor
 
     failures: list[Any] = []
 
     async def everything() -> None:
-        for address, cluster_id, title in targets:
-            await throughput(reactor, options, address, cluster_id, title)
+        for address, cluster, title in targets:
+            await throughput(reactor, options, address, cluster, title)
 
     def start() -> None:
         finished = Deferred.fromCoroutine(everything())
@@ -351,7 +377,7 @@ def run_reactor(options: Options, targets: list[tuple[tuple[str, int], bytes, st
         failures[0].raiseException()
 
 
-def real_master() -> tuple[tuple[str, int], bytes] | None:
+def real_master() -> tuple[tuple[str, int], ClusterConfig] | None:
     """The master of the cluster named by ``TXARAKOON_TEST_NODES``, with
     :data:`KEY` set there, or ``None`` if the variable is not set."""
     spec = os.environ.get("TXARAKOON_TEST_NODES")
@@ -369,7 +395,7 @@ def real_master() -> tuple[tuple[str, int], bytes] | None:
     address = (node.hosts[0], node.port)
     with SocketClient(address, config.cluster_id) as client:
         client.set(KEY, VALUE)
-    return address, config.cluster_id
+    return address, config
 
 
 # -- large replies (in memory) -----------------------------------------------------------
@@ -651,10 +677,11 @@ def main(argv: list[str] | None = None) -> None:
             if "blocking" in options.sections:
                 blocking(options, address)
             if "throughput" in options.sections:
+                canned = ClusterConfig(CLUSTER_ID, {"canned": ([address[0]], address[1])})
                 targets = [
                     (
                         address,
-                        CLUSTER_ID,
+                        canned,
                         "Pipelined throughput, one connection, "
                         "canned-reply server (ratio = txarakoon / ceiling)",
                     )
