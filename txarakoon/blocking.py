@@ -32,7 +32,7 @@ from typing import Final, TypeVar
 from twisted.logger import Logger
 
 from .admin import AdminMixin
-from .client import AbstractClient, ClientMixin, Key, Sync
+from .client import AbstractClient, ClientMixin, Sync
 from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
 from .errors import (
     ArakoonError,
@@ -42,6 +42,7 @@ from .errors import (
     ProtocolViolation,
     RequestTimeout,
 )
+from .keys import Key
 from .messages import Message, prologue
 
 __all__ = ["SocketClient"]

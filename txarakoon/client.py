@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from . import messages
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
 from .errors import NotConnectedError
+from .keys import Key
 from .messages import Message, Statistics, Version
 from .sequence import Sequence, Step
 
@@ -41,7 +42,6 @@ __all__ = ["AbstractClient", "Async", "ClientMixin", "NotConnectedError", "Sync"
 
 T = TypeVar("T")
 
-Key = bytes | bytearray | memoryview | str
 AllowDirty = bool | _NotGiven
 Entries = list[tuple[bytes, bytes]]
 

@@ -24,6 +24,7 @@ from typing import Any
 from .client import Async, ClientMixin
 from .codec import STRING
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
+from .keys import Key
 
 __all__ = [
     "iter_prefix",
@@ -32,8 +33,6 @@ __all__ = [
     "iter_rev_range_entries",
     "prefix_end",
 ]
-
-Key = bytes | str
 
 
 def _page_size(page_size: int) -> int:

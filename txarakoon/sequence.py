@@ -48,6 +48,7 @@ from .codec import (
     decode,
 )
 from .errors import ProtocolViolation
+from .keys import Key
 
 __all__ = [
     "Assert",
@@ -63,8 +64,6 @@ __all__ = [
 
 _OPTIONAL_STRING: Final = Option(STRING)
 
-#: A key or value: bytes, or str (sent as UTF-8).
-Key = bytes | bytearray | memoryview | str
 _KEY_LIST: Final = RequestList(STRING)
 
 
