@@ -155,3 +155,4 @@ def rejected_calls(proto: ArakoonProtocol, client: SocketClient, key: bytes) -> 
     proto.collapse_tlogs("2")  # type: ignore[arg-type]
     client.collapse_tlogs(2, progress=42)  # type: ignore[arg-type]
     client.optimize_db(True)  # type: ignore[call-arg]
+    SocketClient.get(proto, key)  # type: ignore[arg-type]
