@@ -41,6 +41,20 @@ autodoc_default_options = {
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 
+
+def _skip_flavoured_copies(app, what, name, obj, skip, options):
+    """Document each command once, on its mixin, with the signatures of both
+    flavours: every client class holds a copy of one flavour in its own
+    ``__dict__`` (see txarakoon.facade), which autodoc would list again there."""
+    from txarakoon.facade import flavour_of
+
+    return True if flavour_of(obj) is not None else None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_flavoured_copies)
+
+
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 

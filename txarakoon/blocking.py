@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import Final, TypeVar
 
 from .admin import AdminMixin
-from .client import AbstractClient, ClientMixin, Key, Sync
+from .client import AbstractClient, ClientMixin, Sync
 from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
 from .errors import (
     ArakoonError,
@@ -41,6 +41,7 @@ from .errors import (
     ProtocolViolation,
     RequestTimeout,
 )
+from .keys import Key
 from .messages import Message, prologue
 from .reader import NEED_DATA, Reader
 

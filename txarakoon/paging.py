@@ -26,6 +26,7 @@ from . import messages
 from .client import Async, ClientMixin
 from .codec import STRING
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
+from .keys import Key
 from .messages import Command
 
 __all__ = [
@@ -35,8 +36,6 @@ __all__ = [
     "iter_rev_range_entries",
     "prefix_end",
 ]
-
-Key = bytes | str
 
 #: The commands that page, and the key of a page's item: the next page
 #: starts after the last one's.

@@ -47,6 +47,7 @@ from .codec import (
     Type,
 )
 from .errors import ProtocolViolation
+from .keys import Key
 
 __all__ = [
     "Assert",
@@ -62,8 +63,6 @@ __all__ = [
 
 _OPTIONAL_STRING: Final = Option(STRING)
 
-#: A key or value: bytes, or str (sent as UTF-8).
-Key = bytes | bytearray | memoryview | str
 _KEY_LIST: Final = RequestList(STRING)
 
 

@@ -4,7 +4,9 @@ CI runs ``mypy --strict`` on this directory (see ``.ci/run``); pytest does not c
 it. Each ``assert_type`` fails the type check if a method's declared result drifts,
 in particular if the Deferred flavour and the blocking flavour ever collapse into
 ``Deferred[T] | T`` (DESIGN.md, Typing): ``await proto.get(k)`` and
-``SocketClient(...).get(k)`` must both be plain ``bytes``.
+``SocketClient(...).get(k)`` must both be plain ``bytes``. Each ``# type: ignore[...]``
+marks a call that must stay an error: ``--strict`` turns on ``warn_unused_ignores``,
+so the check fails if mypy ever accepts it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 from twisted.internet.defer import Deferred
 
 from txarakoon import Consistency, NoGuarantees, SocketClient
+from txarakoon.cluster import ArakoonClient, NodeClient
 from txarakoon.messages import Statistics, Version
 from txarakoon.protocol import ArakoonProtocol
+from txarakoon.sequence import Set
 
 if sys.version_info >= (3, 11):
     from typing import assert_type
@@ -100,3 +104,55 @@ def context_manager(key: bytes) -> None:
     with SocketClient(("127.0.0.1", 4000), "arakoon", timeout=None) as client:
         assert_type(client, SocketClient)
         assert_type(client.get(key), bytes)
+
+
+async def admin_results(proto: ArakoonProtocol, client: SocketClient, node: NodeClient) -> None:
+    """The admin commands have both flavours too, on every client of one node."""
+    assert_type(proto.optimize_db(), Deferred[None])
+    assert_type(proto.defrag_db(), Deferred[None])
+    assert_type(proto.drop_master(), Deferred[None])
+    assert_type(proto.flush_store(), Deferred[None])
+    assert_type(proto.copy_db_to_head(2), Deferred[None])
+    assert_type(proto.collapse_tlogs(2, _progress), Deferred[int])
+    assert_type(await node.collapse_tlogs(2), int)
+    assert_type(node.defrag_db(), Deferred[None])
+    assert_type(client.optimize_db(), None)
+    assert_type(client.defrag_db(), None)
+    assert_type(client.drop_master(), None)
+    assert_type(client.flush_store(), None)
+    assert_type(client.copy_db_to_head(2), None)
+    assert_type(client.collapse_tlogs(2, progress=_progress), int)
+
+
+def cluster_results(cluster: ArakoonClient, key: bytes) -> None:
+    """The cluster client and its views are the Deferred flavour."""
+    assert_type(cluster.get(key), Deferred[bytes])
+    assert_type(cluster.using(timeout=1).set(key, b"v"), Deferred[None])
+    assert_type(cluster.read_your_writes().multi_get([key]), Deferred[list[bytes]])
+    assert_type(cluster.node("n0").who_master(), Deferred[bytes | None])
+    assert_type(cluster.sequence([Set(key, b"v")], sync=True), Deferred[None])
+
+
+def read_on_the_class(proto: ArakoonProtocol, client: SocketClient, key: bytes) -> None:
+    """Read on a class, a command is a function of that class's flavour."""
+    assert_type(ArakoonProtocol.get(proto, key), Deferred[bytes])
+    assert_type(SocketClient.get(client, key), bytes)
+    assert_type(SocketClient.collapse_tlogs(client, 2), int)
+
+
+def rejected_calls(proto: ArakoonProtocol, client: SocketClient, key: bytes) -> None:
+    """Wrong argument types, unknown keywords and wrong arities are errors in
+    both flavours, as they would be for hand-written methods."""
+    proto.get(42)  # type: ignore[arg-type]
+    client.get(42)  # type: ignore[arg-type]
+    client.get(key, consistency=True)  # type: ignore[arg-type]
+    proto.get(key, consistensy=NoGuarantees)  # type: ignore[call-arg]
+    client.get(key, consistensy=NoGuarantees)  # type: ignore[call-arg]
+    client.get(key, True, NoGuarantees)  # type: ignore[call-arg]  # consistency is keyword-only
+    proto.set(key)  # type: ignore[call-arg]
+    client.range(None, "yes", None, True)  # type: ignore[arg-type]
+    client.sequence([b"not a step"])  # type: ignore[list-item]
+    proto.collapse_tlogs("2")  # type: ignore[arg-type]
+    client.collapse_tlogs(2, progress=42)  # type: ignore[arg-type]
+    client.optimize_db(True)  # type: ignore[call-arg]
+    SocketClient.get(proto, key)  # type: ignore[arg-type]
