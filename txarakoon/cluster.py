@@ -99,6 +99,10 @@ IDEMPOTENT_WRITES = frozenset({"set", "confirm", "nop"})
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
 
+# Why a call on a client after its disconnect() fails; disconnect() is final.
+_AFTER_DISCONNECT = (
+    "the client was disconnected: make a new ArakoonClient to reach the cluster again"
+)
 # Values longer than this are shortened where an error names its request.
 _SHOWN = 120
 
@@ -309,7 +313,7 @@ class _NodeLink:
         if isinstance(result, _NodeProtocol):
             if self.client._closed:
                 result.close()
-                return Failure(NotConnectedError("the client was disconnected"))  # type: ignore[no-untyped-call]
+                return Failure(NotConnectedError(_AFTER_DISCONNECT))  # type: ignore[no-untyped-call]
             self.protocol = result
             result.when_lost().addCallback(self._lost, result)
             self.log.debug("Connected to {node}", node=self.node.name)
@@ -393,7 +397,7 @@ class _NodeLink:
         protocol = await self.open()
         if self.client._closed:
             protocol.close()
-            raise NotConnectedError("the client was disconnected")
+            raise NotConnectedError(_AFTER_DISCONNECT)
         self._dedicated.add(protocol)
         protocol.when_lost().addCallback(lambda _: self._dedicated.discard(protocol))
         return protocol
@@ -583,7 +587,7 @@ class ArakoonClient(ClientMixin[Async]):
 
     def _submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
         if self._closed:
-            return fail(NotConnectedError("the client was disconnected"))
+            return fail(NotConnectedError(_AFTER_DISCONNECT))
         timeout = options.timeout if options.timeout is not None else self.timeout
         if message.command is messages.WHO_MASTER:
             asking = cast("Message[Any]", message)
@@ -597,16 +601,17 @@ class ArakoonClient(ClientMixin[Async]):
         (``unknown_is_fine``: a sent request may be reported as such rather
         than as an :class:`OutcomeUnknown`)."""
         request = _describe(message)
+        unknown = sent and not unknown_is_fine
         cause: BaseException
         if attempt.interrupted == _DISCONNECT:
-            cause = NotConnectedError(f"the client was disconnected during {request}")
+            # Inside an OutcomeUnknown, which names the request, it need not.
+            where = "while it waited for its reply" if unknown else f"during {request}"
+            cause = NotConnectedError(f"the client was disconnected {where}")
         else:
             cause = RequestTimeout(
                 "no answer within the deadline", request, applied=None if sent else False
             )
-        if sent and not unknown_is_fine:
-            return OutcomeUnknown(cause, request)
-        return cause
+        return OutcomeUnknown(cause, request) if unknown else cause
 
     async def _call(self, message: Message[T], options: CallOptions, attempt: _Attempt) -> T:
         name = message.command.name
@@ -623,7 +628,7 @@ class ArakoonClient(ClientMixin[Async]):
             node: str | None = None
             try:
                 if self._closed:
-                    raise NotConnectedError("the client was disconnected")
+                    raise NotConnectedError(_AFTER_DISCONNECT)
                 node = self._dirty_node(avoid) if dirty else await self._find_master()
                 protocol = await self._links[node].get()
                 first = protocol.requests_sent == 0
@@ -864,7 +869,7 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
     def _process(self, message: Message[T]) -> Deferred[T]:
         client = self.client
         if client._closed:
-            return fail(NotConnectedError("the client was disconnected"))
+            return fail(NotConnectedError(_AFTER_DISCONNECT))
         if message.command is messages.COLLAPSE_TLOGS:
             return client._run(lambda attempt: self._dedicated(message, attempt), None)
         return client._run(lambda attempt: self._send(message, attempt), client.timeout)
