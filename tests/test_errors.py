@@ -228,8 +228,8 @@ VERDICTS: list[tuple[ConnectionFailure, str]] = [
     ),
     (
         NoMasterError("n0: knows no master", None),
-        "no node could be confirmed as master, so the request was not sent "
-        "(retry once the cluster has elected one): n0: knows no master",
+        "no node could be confirmed as master, so the request was not sent and is safe to "
+        "retry (an election may be under way, or too few nodes are up): n0: knows no master",
     ),
     (
         RequestTimeout("no answer within the deadline", "nop()", applied=False),
@@ -275,6 +275,14 @@ def test_an_exception_as_the_reason_is_named_by_its_class() -> None:
     error = ConnectionLost(ConnectionResetError(104, "Connection reset by peer"), "nop()")
     assert str(error).endswith(": ConnectionResetError: [Errno 104] Connection reset by peer")
     assert str(ConnectionLost(EOFError(), "nop()")).endswith(": EOFError")
+
+
+def test_explain_gives_a_connection_failure_as_its_cause_alone() -> None:
+    assert errors.explain(RequestNotProcessed("cannot connect to n0", None)) == (
+        "cannot connect to n0"
+    )
+    assert errors.explain(NotMaster(b"n1")) == "the server answered NotMaster (n1)"
+    assert errors.explain("no node answered") == "no node answered"
 
 
 def test_outcome_unknown_names_its_request_once() -> None:

@@ -83,6 +83,7 @@ from .errors import (
     OutcomeUnknown,
     RequestNotProcessed,
     RequestTimeout,
+    explain,
 )
 from .messages import Message
 from .protocol import ArakoonProtocol, ArakoonProtocolFactory, CancelledBeforeSending
@@ -747,7 +748,7 @@ class ArakoonClient(ClientMixin[Async]):
             except CancelledError:
                 raise
             except Exception as error:
-                causes.append(f"{name}: {error}")
+                causes.append(f"{name}: {explain(error)}")
                 continue
             if answer is None:
                 causes.append(f"{name}: knows no master")
@@ -762,7 +763,7 @@ class ArakoonClient(ClientMixin[Async]):
             except CancelledError:
                 raise
             except Exception as error:
-                causes.append(f"{answer} (named by {name}): {error}")
+                causes.append(f"{answer} (named by {name}): {explain(error)}")
                 continue
             if confirmed == answer:
                 return answer

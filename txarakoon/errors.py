@@ -52,6 +52,7 @@ __all__ = [
     "UserHookNotFound",
     "WrongCluster",
     "error_for_code",
+    "explain",
 ]
 
 
@@ -306,11 +307,16 @@ class NotConnectedError(RuntimeError):
     """A call was made on a client that is not connected (or no longer)."""
 
 
-def _cause(reason: object) -> str:
-    """``reason`` as the end of a failure's sentence."""
+def explain(reason: object) -> str:
+    """``reason`` (an exception, or a text) as the cause of another failure: how
+    the end of a :class:`ConnectionFailure`'s ``str()`` names it.
+
+    A server error is named by its class (``the server answered NotMaster
+    (n0)``), another exception by its type, and a connection failure by its own
+    cause, without its request or its verdict (the failure it explains says
+    those).
+    """
     if isinstance(reason, ConnectionFailure):
-        # About the same request as the failure it explains: naming the request
-        # again would only repeat it.
         return reason._why()
     if isinstance(reason, ArakoonError):
         said = f" ({reason})" if reason.message else ""
@@ -342,7 +348,7 @@ class ConnectionFailure(Exception):
 
     def __str__(self) -> str:
         verdict = self._verdict(self.request or "the request")
-        return verdict if self.reason is None else f"{verdict}: {_cause(self.reason)}"
+        return verdict if self.reason is None else f"{verdict}: {explain(self.reason)}"
 
     def _verdict(self, request: str) -> str:
         """What happened to ``request``, and what that means for the caller."""
@@ -350,7 +356,7 @@ class ConnectionFailure(Exception):
 
     def _why(self) -> str:
         """The failure as the reason of another one about the same request."""
-        return "no reason given" if self.reason is None else _cause(self.reason)
+        return "no reason given" if self.reason is None else explain(self.reason)
 
 
 class RequestNotProcessed(ConnectionFailure):
@@ -402,8 +408,8 @@ class NoMasterError(ConnectionFailure):
 
     def _verdict(self, request: str) -> str:
         return (
-            f"no node could be confirmed as master, so {request} was not sent "
-            "(retry once the cluster has elected one)"
+            f"no node could be confirmed as master, so {request} was not sent and is "
+            "safe to retry (an election may be under way, or too few nodes are up)"
         )
 
     def _why(self) -> str:

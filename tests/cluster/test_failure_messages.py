@@ -69,6 +69,22 @@ class OutcomeUnknownTests(SynchronousTestCase):
         self.assertIn(": the server answered NoLongerMaster", text)
 
 
+class NoMasterTests(SynchronousTestCase):
+    def test_no_master_says_it_once_then_what_each_node_said(self) -> None:
+        cluster = memory_cluster(3)
+        client = memory_client(cluster)
+        run_until(cluster, client.set(b"a", b"1"))
+        for name in cluster.names:
+            cluster.kill(name)
+        read = client.using(timeout=3).get(b"a")
+        run_until(cluster, read)
+        text = str(self.failureResultOf(read, errors.NoMasterError).value)
+        self.assertTrue(text.startswith("no node could be confirmed as master"), text)
+        self.assertEqual(text.count("safe to retry"), 1, text)
+        for name in cluster.names:
+            self.assertIn(f"{name}: cannot connect to {name} (", text)
+
+
 class NotConnectedTests(SynchronousTestCase):
     def test_a_call_after_disconnect_says_to_make_a_new_client(self) -> None:
         cluster = memory_cluster(3)
