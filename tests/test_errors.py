@@ -22,6 +22,7 @@ from txarakoon.errors import (
     NoHello,
     NoLongerMaster,
     NoMagic,
+    NoMasterError,
     NotConnectedError,
     NotFound,
     NotMaster,
@@ -31,6 +32,7 @@ from txarakoon.errors import (
     ProtocolViolation,
     ReadOnly,
     RequestNotProcessed,
+    RequestTimeout,
     TooManyDeadNodes,
     UnknownFailure,
     UnsupportedCommand,
@@ -205,8 +207,100 @@ def test_connection_failures_keep_reason_and_request(cls: type[ConnectionFailure
     error = cls(reason, "get(key=b'k')")
     assert error.reason is reason
     assert error.request == "get(key=b'k')"
-    assert str(error) == "get(key=b'k'): n0"
-    assert str(cls("gone")) == "gone"
+
+
+#: What each connection failure's str() says of its request: applied or not, and so
+#: whether to retry it.
+VERDICTS: list[tuple[ConnectionFailure, str]] = [
+    (
+        RequestNotProcessed("the connection was closed", "get(key=b'k')"),
+        "get(key=b'k') was not applied, so it is safe to retry: the connection was closed",
+    ),
+    (
+        ConnectionLost("reset by peer", "set(key=b'k', value=b'v')"),
+        "the connection was lost after set(key=b'k', value=b'v') was sent, "
+        "so it may or may not have been applied: reset by peer",
+    ),
+    (
+        OutcomeUnknown("the node went down", "delete(key=b'k')"),
+        "delete(key=b'k') may or may not have been applied and was not retried "
+        "(check the keys it writes before repeating it): the node went down",
+    ),
+    (
+        NoMasterError("n0: knows no master", None),
+        "no node could be confirmed as master, so the request was not sent and is safe to "
+        "retry (an election may be under way, or too few nodes are up): n0: knows no master",
+    ),
+    (
+        RequestTimeout("no answer within the deadline", "nop()", applied=False),
+        "nop() was not sent before its deadline, so it is safe to retry: "
+        "no answer within the deadline",
+    ),
+    (
+        RequestTimeout("no answer within the deadline", "nop()", applied=None),
+        "nop() got no reply in time, so it may or may not have been applied: "
+        "no answer within the deadline",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    VERDICTS,
+    ids=["not-processed", "lost", "outcome-unknown", "no-master", "timeout-unsent", "timeout-sent"],
+)
+def test_a_connection_failure_says_whether_its_request_was_applied(
+    error: ConnectionFailure, text: str
+) -> None:
+    assert str(error) == text
+
+
+def test_a_connection_failure_without_a_request_or_reason_still_reads_as_a_sentence() -> None:
+    assert str(ConnectionLost()) == (
+        "the connection was lost after the request was sent, so it may or may not have been applied"
+    )
+
+
+def test_a_server_error_as_the_reason_is_named_by_its_class() -> None:
+    error = RequestNotProcessed(NotMaster(b"n0"), "get(key=b'k')")
+    assert str(error) == (
+        "get(key=b'k') was not applied, so it is safe to retry: the server answered NotMaster (n0)"
+    )
+    assert str(RequestNotProcessed(GoingDown(), "nop()")).endswith(
+        ": the server answered GoingDown"
+    )
+
+
+def test_an_exception_as_the_reason_is_named_by_its_class() -> None:
+    error = ConnectionLost(ConnectionResetError(104, "Connection reset by peer"), "nop()")
+    assert str(error).endswith(": ConnectionResetError: [Errno 104] Connection reset by peer")
+    assert str(ConnectionLost(EOFError(), "nop()")).endswith(": EOFError")
+
+
+def test_explain_gives_a_connection_failure_as_its_cause_alone() -> None:
+    assert errors.explain(RequestNotProcessed("cannot connect to n0", None)) == (
+        "cannot connect to n0"
+    )
+    assert errors.explain(NotMaster(b"n1")) == "the server answered NotMaster (n1)"
+    assert errors.explain("no node answered") == "no node answered"
+
+
+def test_outcome_unknown_names_its_request_once() -> None:
+    request = "set(key=b'k', value=b'v')"
+    lost = ConnectionLost(ConnectionAbortedError("Connection was closed cleanly."), request)
+    assert str(OutcomeUnknown(lost, request)) == (
+        f"{request} may or may not have been applied and was not retried "
+        "(check the keys it writes before repeating it): the connection was lost after "
+        "it was sent (ConnectionAbortedError: Connection was closed cleanly.)"
+    )
+    timeout = RequestTimeout("no answer within the deadline", request)
+    assert str(OutcomeUnknown(timeout, request)).count(request) == 1
+
+
+def test_a_request_timeout_is_a_timeout_error_whose_strerror_is_its_sentence() -> None:
+    error = RequestTimeout("no answer within the deadline", "nop()")
+    assert isinstance(error, TimeoutError)
+    assert error.strerror == str(error)
 
 
 @pytest.mark.parametrize("cls", [RequestNotProcessed, ConnectionLost, OutcomeUnknown])

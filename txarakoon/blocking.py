@@ -58,6 +58,39 @@ READ_SIZE: Final = 64 * 1024
 Address = tuple[str, int]
 
 
+def _address(address: object) -> Address:
+    """``address`` as ``(host, port)``: a pair, or ``"host:port"`` /
+    ``"[v6 host]:port"``. Checked here so that a wrong one fails at construction,
+    naming what was given, rather than deep inside the first ``connect()``."""
+    if isinstance(address, str):
+        host, colon, digits = address.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        elif ":" in host:
+            raise ValueError(
+                f"address {address!r}: write an IPv6 host in brackets, as in '[::1]:4000'"
+            )
+        if not colon or not host or not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"address {address!r} is not 'host:port' (e.g. '127.0.0.1:4000')")
+        port = int(digits)
+    elif isinstance(address, (tuple, list)) and len(address) == 2:
+        host, given = address
+        if not isinstance(host, str):
+            raise TypeError(f"address {address!r}: the host must be a str")
+        if not isinstance(given, int) or isinstance(given, bool):
+            raise TypeError(f"address {address!r}: the port must be an int")
+        if not host:
+            raise ValueError(f"address {address!r}: the host is empty")
+        port = given
+    else:
+        raise TypeError(
+            f"address must be a (host, port) pair or a 'host:port' str, not {address!r}"
+        )
+    if not 0 < port < 65536:
+        raise ValueError(f"address {address!r}: the port must be 1 to 65535")
+    return host, port
+
+
 class _EndOfStream(Exception):
     """The server closed the connection before the reply was complete."""
 
@@ -69,7 +102,9 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     :class:`~txarakoon.admin.AdminMixin` blocks until the reply is complete and
     returns its value, so ``client.get(b"k")`` is typed ``bytes``.
 
-    :param address: the node's ``(host, port)``.
+    :param address: the node's ``(host, port)``, or the same as a
+        ``"host:port"`` string (``"[::1]:4000"`` for an IPv6 address). Anything
+        else raises :class:`TypeError` or :class:`ValueError` here.
     :param cluster_id: the cluster id sent in the prologue (``bytes``, or
         ``str`` encoded as UTF-8). A node of another cluster closes the
         connection without a word: the first request then fails with
@@ -115,14 +150,14 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
 
     def __init__(
         self,
-        address: Address,
+        address: Address | str,
         cluster_id: bytes | str,
         timeout: float | None = 30.0,
         max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
     ) -> None:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be positive or None, not {timeout!r}")
-        self.address = address
+        self.address = _address(address)
         self.cluster_id = STRING.check(cluster_id)
         self.timeout = timeout
         self.max_reply_length = max_reply_length
@@ -206,7 +241,10 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         value or raise the error (see the class documentation)."""
         sock = self._socket
         if sock is None:
-            raise NotConnectedError(f"not connected: cannot send {message.command.name}")
+            raise NotConnectedError(
+                f"cannot send {message.command.name}: the client is not connected; "
+                "call connect() first, or use it in a with block"
+            )
         request = repr(message)
         reader = self._reader
         reply = message.reply

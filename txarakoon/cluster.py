@@ -53,6 +53,7 @@ from .errors import (
     NoMasterError,
     NotConnectedError,
     RequestNotProcessed,
+    explain,
 )
 from .messages import Message
 from .protocol import ArakoonProtocol, ArakoonProtocolFactory, CancelledBeforeSending
@@ -73,6 +74,11 @@ IDEMPOTENT_WRITES = frozenset(
 )
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
+
+# Why a call on a client after its disconnect() fails; disconnect() is final.
+_AFTER_DISCONNECT = (
+    "the client was disconnected: make a new ArakoonClient to reach the cluster again"
+)
 
 
 @dataclass(frozen=True)
@@ -289,7 +295,7 @@ class _NodeLink:
         if isinstance(result, _NodeProtocol):
             if self.client._closed:
                 result.close()
-                return Failure(NotConnectedError("the client was disconnected"))  # type: ignore[no-untyped-call]
+                return Failure(NotConnectedError(_AFTER_DISCONNECT))  # type: ignore[no-untyped-call]
             self.protocol = result
             result.when_lost().addCallback(self._lost, result)
             self.log.debug("Connected to {node}", node=self.node.name)
@@ -373,7 +379,7 @@ class _NodeLink:
         protocol = await self.open()
         if self.client._closed:
             protocol.close()
-            raise NotConnectedError("the client was disconnected")
+            raise NotConnectedError(_AFTER_DISCONNECT)
         self._dedicated.add(protocol)
         protocol.when_lost().addCallback(lambda _: self._dedicated.discard(protocol))
         return protocol
@@ -558,7 +564,7 @@ class ArakoonClient(ClientMixin[Async]):
 
     def _submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
         if self._closed:
-            return fail(NotConnectedError("the client was disconnected"))
+            return fail(NotConnectedError(_AFTER_DISCONNECT))
         timeout = options.timeout if options.timeout is not None else self.timeout
         if message.command is messages.WHO_MASTER:
             asking = cast("Message[Any]", message)
@@ -579,7 +585,7 @@ class ArakoonClient(ClientMixin[Async]):
             node: str | None = None
             try:
                 if self._closed:
-                    raise NotConnectedError("the client was disconnected")
+                    raise NotConnectedError(_AFTER_DISCONNECT)
                 node = self._dirty_node(avoid) if dirty else await self._find_master()
                 protocol = await self._links[node].get()
                 first = protocol.requests_sent == 0
@@ -689,7 +695,7 @@ class ArakoonClient(ClientMixin[Async]):
             except CancelledError:
                 raise
             except Exception as error:
-                causes.append(f"{name}: {error}")
+                causes.append(f"{name}: {explain(error)}")
                 continue
             if answer is None:
                 causes.append(f"{name}: knows no master")
@@ -704,7 +710,7 @@ class ArakoonClient(ClientMixin[Async]):
             except CancelledError:
                 raise
             except Exception as error:
-                causes.append(f"{answer} (named by {name}): {error}")
+                causes.append(f"{answer} (named by {name}): {explain(error)}")
                 continue
             if confirmed == answer:
                 return answer
@@ -811,7 +817,7 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
     def _process(self, message: Message[T]) -> Deferred[T]:
         client = self.client
         if client._closed:
-            return fail(NotConnectedError("the client was disconnected"))
+            return fail(NotConnectedError(_AFTER_DISCONNECT))
         if message.command is messages.COLLAPSE_TLOGS:
             return client._run(lambda attempt: self._dedicated(message, attempt), None)
         return client._run(lambda attempt: self._send(message, attempt), client.timeout)

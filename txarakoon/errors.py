@@ -52,6 +52,7 @@ __all__ = [
     "UserHookNotFound",
     "WrongCluster",
     "error_for_code",
+    "explain",
 ]
 
 
@@ -306,9 +307,37 @@ class NotConnectedError(RuntimeError):
     """A call was made on a client that is not connected (or no longer)."""
 
 
+def explain(reason: object) -> str:
+    """``reason`` (an exception, or a text) as the cause of another failure: how
+    the end of a :class:`ConnectionFailure`'s ``str()`` names it.
+
+    A server error is named by its class (``the server answered NotMaster
+    (n0)``), another exception by its type, and a connection failure by its own
+    cause, without its request or its verdict (the failure it explains says
+    those).
+    """
+    if isinstance(reason, ConnectionFailure):
+        return reason._why()
+    if isinstance(reason, ArakoonError):
+        said = f" ({reason})" if reason.message else ""
+        return f"the server answered {type(reason).__name__}{said}"
+    if isinstance(reason, BaseException):
+        text = str(reason)
+        return f"{type(reason).__name__}: {text}" if text else type(reason).__name__
+    return str(reason)
+
+
 class ConnectionFailure(Exception):
     """A request got no reply. :attr:`applied` says whether it was applied:
-    ``False`` (certainly not), ``None`` (unknown)."""
+    ``False`` (certainly not), ``None`` (unknown).
+
+    :ivar reason: why (an exception or a text), or ``None``.
+    :ivar request: the request, as text (``set(key=b'k', value=b'v')``), or
+        ``None`` when the failure is not about one request.
+
+    ``str()`` is one sentence: the request, whether it may have been applied
+    (so whether to retry it), and the reason.
+    """
 
     applied: bool | None = None
 
@@ -318,8 +347,16 @@ class ConnectionFailure(Exception):
         super().__init__(reason, request)
 
     def __str__(self) -> str:
-        about = f"{self.request}: " if self.request else ""
-        return f"{about}{self.reason}"
+        verdict = self._verdict(self.request or "the request")
+        return verdict if self.reason is None else f"{verdict}: {explain(self.reason)}"
+
+    def _verdict(self, request: str) -> str:
+        """What happened to ``request``, and what that means for the caller."""
+        return f"{request} got no reply"
+
+    def _why(self) -> str:
+        """The failure as the reason of another one about the same request."""
+        return "no reason given" if self.reason is None else explain(self.reason)
 
 
 class RequestNotProcessed(ConnectionFailure):
@@ -327,11 +364,23 @@ class RequestNotProcessed(ConnectionFailure):
 
     applied = False
 
+    def _verdict(self, request: str) -> str:
+        return f"{request} was not applied, so it is safe to retry"
+
 
 class ConnectionLost(ConnectionFailure):
     """The connection was lost after this request was sent: it may have been applied."""
 
     applied = None
+
+    def _verdict(self, request: str) -> str:
+        return (
+            f"the connection was lost after {request} was sent, "
+            "so it may or may not have been applied"
+        )
+
+    def _why(self) -> str:
+        return f"the connection was lost after it was sent ({super()._why()})"
 
 
 class OutcomeUnknown(ConnectionFailure):
@@ -344,12 +393,27 @@ class OutcomeUnknown(ConnectionFailure):
 
     applied = None
 
+    def _verdict(self, request: str) -> str:
+        return (
+            f"{request} may or may not have been applied and was not retried "
+            "(check the keys it writes before repeating it)"
+        )
+
 
 class NoMasterError(ConnectionFailure):
     """No node could be confirmed as master before the call's deadline (an
     election in progress, or too many nodes down). The request was not sent."""
 
     applied = False
+
+    def _verdict(self, request: str) -> str:
+        return (
+            f"no node could be confirmed as master, so {request} was not sent and is "
+            "safe to retry (an election may be under way, or too few nodes are up)"
+        )
+
+    def _why(self) -> str:
+        return f"no node could be confirmed as master ({super()._why()})"
 
 
 class RequestTimeout(ConnectionFailure, TimeoutError):
@@ -370,3 +434,8 @@ class RequestTimeout(ConnectionFailure, TimeoutError):
         # OSError's constructor took the first two arguments as errno and strerror.
         self.errno = errno.ETIMEDOUT
         self.strerror = str(self)
+
+    def _verdict(self, request: str) -> str:
+        if self.applied is False:
+            return f"{request} was not sent before its deadline, so it is safe to retry"
+        return f"{request} got no reply in time, so it may or may not have been applied"

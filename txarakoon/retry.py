@@ -121,16 +121,17 @@ def when_interrupted(
     """
     if why is Interruption.DEADLINE and not sent and last_error is not None:
         return last_error
+    unknown = sent and not retry_unknown
     cause: BaseException
     if why is Interruption.DISCONNECT:
-        cause = NotConnectedError(f"the client was disconnected during {request}")
+        # Inside an OutcomeUnknown, which names the request, the cause need not.
+        where = "while it waited for its reply" if unknown else f"during {request}"
+        cause = NotConnectedError(f"the client was disconnected {where}")
     else:
         cause = RequestTimeout(
             "no answer within the deadline", request, applied=None if sent else False
         )
-    if sent and not retry_unknown:
-        return OutcomeUnknown(cause, request)
-    return cause
+    return OutcomeUnknown(cause, request) if unknown else cause
 
 
 @dataclass(frozen=True)

@@ -233,3 +233,92 @@ def test_reactor_fixtures_with_pytest_twisted(pytester: pytest.Pytester, plugin_
     pytester.makepyfile(test_reactor=textwrap.dedent(REACTOR_TESTS))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+LOOPBACK_TRIAL_TESTS = """
+    from twisted.trial.unittest import TestCase
+
+    from txarakoon.testing.trial import LoopbackArakoonMixin
+
+
+    class OverTCP(LoopbackArakoonMixin, TestCase):
+        async def test_set_then_get(self):
+            await self.arakoon_client.set(b"k", b"v")
+            self.assertEqual(await self.arakoon_client.get(b"k"), b"v")
+
+
+    class Disabled(LoopbackArakoonMixin, TestCase):
+        __test__ = False
+"""
+
+# A pytest test that starts pytest-twisted's reactor: a loopback trial test case
+# collected after it fails with DirtyReactorAggregateError.
+STARTS_THE_REACTOR = """
+    import pytest_twisted
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+
+    @pytest_twisted.ensureDeferred
+    async def test_the_reactor_runs():
+        assert await deferLater(reactor, 0, lambda: "ran") == "ran"
+"""
+
+
+def test_a_loopback_trial_test_case_under_pytest_twisted_fails_at_collection_saying_what_to_do(
+    pytester: pytest.Pytester, plugin_env: None
+) -> None:
+    pytester.makepyfile(
+        test_a_reactor=textwrap.dedent(STARTS_THE_REACTOR),
+        test_b_trial=textwrap.dedent(LOOPBACK_TRIAL_TESTS),
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting test_b_trial.py*",
+            "OverTCP is a trial TestCase with LoopbackArakoonMixin: it spins the reactor itself,"
+            " which fails under pytest-twisted*",
+        ]
+    )
+    advice = result.stdout.str()
+    assert "python -m twisted.trial test_b_trial.py" in advice
+    assert "python -m pytest -p no:twisted test_b_trial.py" in advice
+    assert "Disabled" not in advice
+
+
+def test_a_loopback_trial_test_case_runs_under_pytest_without_pytest_twisted(
+    pytester: pytest.Pytester, plugin_env: None
+) -> None:
+    pytester.makepyfile(test_trial=textwrap.dedent(LOOPBACK_TRIAL_TESTS))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:twisted")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_in_memory_trial_test_case_is_collected_under_pytest_twisted(
+    pytester: pytest.Pytester, plugin_env: None
+) -> None:
+    # The loopback mixin itself, imported but not used, is no test case to refuse.
+    in_memory = """
+        from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+        from txarakoon.testing.trial import InMemoryArakoonMixin, LoopbackArakoonMixin
+
+
+        class InMemory(InMemoryArakoonMixin, TestCase):
+            def test_set_then_get(self):
+                self.resolve(self.arakoon_client.set(b"k", b"v"))
+                self.assertEqual(self.resolve(self.arakoon_client.get(b"k")), b"v")
+
+
+        class Synchronous(InMemoryArakoonMixin, SynchronousTestCase):
+            def test_who_master(self):
+                self.assertEqual(self.resolve(self.arakoon_client.who_master()), b"n0")
+    """
+    pytester.makepyfile(
+        test_a_reactor=textwrap.dedent(STARTS_THE_REACTOR),
+        test_b_trial=textwrap.dedent(in_memory),
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)

@@ -52,10 +52,19 @@ clusters: ``nodes`` is a count or the node names, ``options`` any other
 argument of :class:`~txarakoon.testing.cluster.ArakoonCluster`, e.g.
 ``@pytest.mark.arakoon(5, lag=0, user_functions={"echo": echo})``.
 ``arakoon_node`` takes the options but is always one node.
+
+A trial :class:`~twisted.trial.unittest.TestCase` using
+:class:`~txarakoon.testing.trial.LoopbackArakoonMixin` spins the reactor
+itself, which breaks once pytest-twisted has started it
+(``DirtyReactorAggregateError``, ``AlreadyCancelled``, depending on which
+test ran first). While pytest-twisted is active, the plugin refuses such a
+test case at collection and says how to run it instead.
 """
 
 from __future__ import annotations
 
+import sys
+import unittest
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -84,6 +93,36 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(nodes=3, **options): the node count or names and other ArakoonCluster "
         "arguments of the txarakoon fixtures' clusters (not clock)",
+    )
+
+
+# Before pytest's unittest plugin, which would otherwise collect the class first.
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Refuse, at collection, a trial test case with the loopback mixin while
+    pytest-twisted runs the reactor: it would fail later, and only in some
+    orders, with errors that do not say why."""
+    # A class can only use the mixin if its module is imported: looking it up
+    # here, rather than importing it, keeps this hook free for other suites.
+    trial = sys.modules.get("txarakoon.testing.trial")
+    if (
+        trial is None
+        or not isinstance(obj, type)
+        or not issubclass(obj, unittest.TestCase)
+        or not issubclass(obj, trial.LoopbackArakoonMixin)
+        or not getattr(obj, "__test__", True)
+        or not collector.config.pluginmanager.has_plugin("twisted")
+    ):
+        return
+    path = collector.path
+    raise collector.CollectError(
+        f"{name} is a trial TestCase with LoopbackArakoonMixin: it spins the reactor "
+        "itself, which fails under pytest-twisted (active in this run) once a test has "
+        "started the reactor (DirtyReactorAggregateError, AlreadyCancelled). Run it with "
+        f"trial (python -m twisted.trial {path.name}), or in a pytest run of its own with "
+        f"pytest-twisted off (python -m pytest -p no:twisted {path.name}); or move it to "
+        "the arakoon_listening_cluster fixture, or to InMemoryArakoonMixin with a "
+        "SynchronousTestCase, which work under both runners."
     )
 
 

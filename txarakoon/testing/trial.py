@@ -310,8 +310,11 @@ class LoopbackArakoonMixin(_AsynchronousBase):
     test of a :class:`~twisted.trial.unittest.TestCase`.
 
     Run such tests with ``python -m twisted.trial``: they need the reactor
-    running between the test's steps (under pytest-twisted a reactor-spinning
-    trial ``TestCase`` does not work; use the pytest fixtures there).
+    running between the test's steps. They cannot share a pytest run with
+    pytest-twisted, which runs the reactor too; the pytest plugin refuses them
+    at collection while pytest-twisted is active, saying how to run them (with
+    trial, or with ``pytest -p no:twisted``). Under pytest, prefer the
+    fixtures of :mod:`txarakoon.testing.pytest_plugin`.
 
     Class attributes: :attr:`arakoon_nodes`, :attr:`arakoon_options` and
     :attr:`arakoon_reactor`. ``setUp`` returns a Deferred; after it:
