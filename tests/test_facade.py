@@ -337,3 +337,18 @@ def test_a_traceback_through_a_method_shows_its_line() -> None:
         Recorder().get(42)  # type: ignore[arg-type]
     lines = [frame.line for frame in traceback.extract_tb(raised.tb)]
     assert "return self._process(_build(key, allow_dirty, consistency))" in lines
+
+
+def test_every_client_says_whether_it_is_connected() -> None:
+    # AbstractClient documents `connected` rather than declaring it (it would
+    # clash with Twisted's Protocol.connected): each client must provide it.
+    from twisted.internet.testing import StringTransport
+
+    from txarakoon.blocking import SocketClient
+    from txarakoon.protocol import ArakoonProtocol
+
+    protocol = ArakoonProtocol(b"arakoon")
+    assert protocol.connected is False
+    protocol.makeConnection(StringTransport())
+    assert protocol.connected is True
+    assert SocketClient(("127.0.0.1", 4000), b"arakoon").connected is False

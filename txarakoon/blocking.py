@@ -171,7 +171,7 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     # -- connection -----------------------------------------------------------
 
     @property
-    def connected(self) -> bool:  # type: ignore[override]  # a plain attribute upstream
+    def connected(self) -> bool:
         """Whether the client holds an open connection."""
         return self._socket is not None
 

@@ -327,10 +327,10 @@ class AbstractClient:
     (:meth:`Facade._process <txarakoon.facade.Facade._process>`) and
     ``connected``.
 
-    When :attr:`connected` is false, calls fail with
-    :class:`~txarakoon.errors.NotConnectedError`: raised by blocking clients,
-    as a failed Deferred by Twisted ones.
+    ``connected`` says whether the client can send requests now; when it is
+    false, calls fail with :class:`~txarakoon.errors.NotConnectedError`:
+    raised by blocking clients, as a failed Deferred by Twisted ones. Each
+    client provides it in its own way (a Twisted protocol's flag, a property
+    of the blocking client), so it is documented here rather than declared:
+    a declaration would clash with Twisted's ``Protocol.connected``.
     """
-
-    #: Whether the client can send requests now.
-    connected: bool = False

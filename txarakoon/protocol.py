@@ -116,7 +116,7 @@ class _Request:
 
 
 @implementer(IPushProducer)
-class ArakoonProtocol(  # type: ignore[misc]  # Twisted types `connected` as int
+class ArakoonProtocol(
     Protocol, TimeoutMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
 ):
     """A pipelined client connection to one Arakoon node.
