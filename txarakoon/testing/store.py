@@ -147,17 +147,9 @@ class Store:
             end = min(end, start + max_elements)
         return self._keys[start:end]
 
-    def range_entries(
-        self,
-        first: bytes | None,
-        first_inclusive: bool,
-        last: bytes | None,
-        last_inclusive: bool,
-        max_elements: int = _ALL,
-    ) -> list[tuple[bytes, bytes]]:
-        """``(key, value)`` pairs from ``first`` to ``last``, ascending."""
-        keys = self.range(first, first_inclusive, last, last_inclusive, max_elements)
-        return [(key, self._values[key]) for key in keys]
+    def range_entries(self, *bounds: Any) -> list[tuple[bytes, bytes]]:
+        """The keys of :meth:`range` (same arguments) with their values."""
+        return [(key, self._values[key]) for key in self.range(*bounds)]
 
     def rev_range_entries(
         self,
