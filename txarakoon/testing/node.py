@@ -74,10 +74,8 @@ real node a UserFunction step may crash the cluster, D18).
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred, succeed
@@ -105,53 +103,53 @@ from ..errors import (
     UnsupportedCommand,
     UserFunctionFailure,
 )
-from ..messages import Command, Int64, Statistics, Version
+from ..messages import Command, Statistics, Version
 from ..reader import NEED_DATA, Decoder, Reader
-from ..sequence import (
-    Assert,
-    AssertExists,
-    AssertRange,
-    Delete,
-    DeletePrefix,
-    Replace,
-    Sequence,
-    Set,
-    Step,
-)
+from ..sequence import Delete, DeletePrefix, Replace, Sequence, Set
+from .quoting import NO_LONGER_MASTER_MESSAGE, UNKNOWN_FAILURE, ocaml_quoted
+from .statistics import NodeStatistics
+from .steps import run_steps
 from .store import Store, Transaction
+from .updates import (
+    MAX_BUFFER_SIZE,
+    NOP,
+    SyncedSequenceUpdate,
+    TestAndSetUpdate,
+    Update,
+    UserFunctionUpdate,
+    describe,
+    serialized_size,
+)
 
 if TYPE_CHECKING:
     from .cluster import ArakoonCluster
 
+# Some of these live with their kin now, and stay importable from here.
 __all__ = [
     "ARAKOON_VERSION",
     "MAX_BUFFER_SIZE",
+    "NO_LONGER_MASTER_MESSAGE",
     "ArakoonNode",
     "NodeProtocol",
     "UserFunction",
+    "iter_handlers",
+    "ocaml_quoted",
 ]
 
 T = TypeVar("T")
 
 #: The version this server claims to be: ``hello`` and ``version`` answer it.
 ARAKOON_VERSION: Final = (1, 9, 25)
-#: Arakoon's default ``max_buffer_size``: the largest serialized update (D21).
-MAX_BUFFER_SIZE: Final = 32 * 1024 * 1024
 
 #: A user function: ``(transaction, argument) -> result``.
 UserFunction = Callable[[Transaction, "bytes | None"], "bytes | str | None"]
 
 _HELLO: Final = b"Arakoon %d.%d.%d" % ARAKOON_VERSION
-_UNKNOWN_FAILURE: Final = b"unknown failure"
 _NOT_FRESH: Final = b"store not fresh enough"
 _ON_MASTER: Final = b"Operation cannot be performed on master node"
 _SINGLETON: Final = b"drop master not supported for singletons"
 _CLOSING: Final = b"closing socket"
 _TOO_MANY: Final = b"too many clients"
-#: The message of 0x21 NoLongerMaster (``cluster.no_longer_master``).
-NO_LONGER_MASTER_MESSAGE: Final = (
-    b"lost master role during wait_for_accepteds while handling client request"
-)
 _MASK: Final = 0x0000FFFF
 
 _NOT_A_SEQUENCE: Final = "should have been a sequence"
@@ -159,242 +157,6 @@ _NOT_A_SEQUENCE: Final = "should have been a sequence"
 # The collapse_tlogs progress values are opaque (§8.6); these grow like the
 # server's (about 0.6 ms apart in its units of 2**-22 s).
 _COLLAPSE_STEP: Final = 2621
-
-
-def ocaml_quoted(data: bytes) -> bytes:
-    """``data`` quoted as OCaml's ``%S`` does (the server's message format)."""
-    out = bytearray(b'"')
-    for byte in data:
-        if byte == 0x22:
-            out += b'\\"'
-        elif byte == 0x5C:
-            out += b"\\\\"
-        elif byte == 0x0A:
-            out += b"\\n"
-        elif byte == 0x09:
-            out += b"\\t"
-        elif byte == 0x0D:
-            out += b"\\r"
-        elif byte == 0x08:
-            out += b"\\b"
-        elif 0x20 <= byte <= 0x7E:
-            out.append(byte)
-        else:
-            out += b"\\%03d" % byte
-    out += b'"'
-    return bytes(out)
-
-
-# ---------------------------------------------------------------------------
-# Updates that are not sequence steps, for the size check and its message.
-
-
-@dataclass(frozen=True)
-class _TestAndSet:
-    key: bytes
-    expected: bytes | None
-    wanted: bytes | None
-
-
-@dataclass(frozen=True)
-class _UserFunctionCall:
-    name: bytes
-    argument: bytes | None
-
-
-@dataclass(frozen=True)
-class _SyncedSequence:
-    steps: Sequence
-
-
-class _Nop:
-    pass
-
-
-_NOP: Final = _Nop()
-
-_Update = Step | _TestAndSet | _UserFunctionCall | _SyncedSequence | _Nop
-
-
-def _string_size(data: bytes) -> int:
-    return 4 + len(data)
-
-
-def _option_size(data: bytes | None) -> int:
-    return 1 if data is None else 1 + _string_size(data)
-
-
-def _serialized_size(update: _Update) -> int:
-    """``Update.serialized_size`` of the server: the update's tlog bytes."""
-    if isinstance(update, Step):
-        return len(update.encode())
-    if isinstance(update, _SyncedSequence):
-        return len(update.steps.encode())
-    if isinstance(update, _TestAndSet):
-        key, expected, wanted = update.key, update.expected, update.wanted
-        return 4 + _string_size(key) + _option_size(expected) + _option_size(wanted)
-    if isinstance(update, _UserFunctionCall):
-        return 4 + _string_size(update.name) + _option_size(update.argument)
-    return 4
-
-
-def _describe_sequence(kind: bytes, steps: tuple[Step, ...]) -> bytes:
-    # The server's loop (update2s) ends even a short sequence with
-    # "... (0 more) ])" and only an empty one with "])"; keep its text.
-    shown = min(100, len(steps))
-    parts = [kind, b"(["]
-    for index, step in enumerate(steps):
-        parts.append(_describe(step))
-        if index + 1 < len(steps):
-            parts.append(b"; ")
-        if index + 1 == shown:
-            parts.append(b"... (%d more) ])" % (len(steps) - shown))
-            break
-    else:
-        parts.append(b"])")
-    return b"".join(parts)
-
-
-def _describe_range_assertion(keys: tuple[bytes, ...]) -> bytes:
-    return b"ContainsExactly [ " + ocaml_quoted(b"; ".join(keys)) + b" ]"
-
-
-def _describe(update: _Update) -> bytes:
-    """``Update.update2s`` of the server (values elided as ``...``)."""
-    q = ocaml_quoted
-    if isinstance(update, Set):
-        return b"Set            ;%s;%d;%s" % (q(update.key), len(update.value), q(b"..."))
-    if isinstance(update, Delete):
-        return b"Delete         ;%s" % q(update.key)
-    if isinstance(update, _TestAndSet):
-        wanted = update.wanted
-        size = 0 if wanted is None else len(wanted)
-        shown = b"None" if wanted is None else b"..."
-        return b"TestAndSet     ;%s;%d;%s" % (q(update.key), size, q(shown))
-    if isinstance(update, Sequence):
-        return _describe_sequence(b"Sequence", update.steps)
-    if isinstance(update, _SyncedSequence):
-        return _describe_sequence(b"SyncedSequence", update.steps.steps)
-    if isinstance(update, Assert):
-        size = 0 if update.value is None else len(update.value)
-        return b"Assert          ;%s;%d" % (q(update.key), size)
-    if isinstance(update, AssertExists):
-        return b"Assert_exists   ;%s" % q(update.key)
-    if isinstance(update, AssertRange):
-        return b"Assert_range(%s, %s)" % (q(update.prefix), _describe_range_assertion(update.keys))
-    if isinstance(update, _UserFunctionCall):
-        size = 0 if update.argument is None else len(update.argument)
-        return b"UserFunction;%s;%d" % (update.name, size)
-    if isinstance(update, DeletePrefix):
-        return b"DeletePrefix    ;%s" % q(update.prefix)
-    if isinstance(update, Replace):
-        size = 0 if update.value is None else len(update.value)
-        return b"Replace            ;%s;%d" % (q(update.key), size)
-    return b"NOP"
-
-
-def _run_steps(transaction: Transaction, steps: tuple[Step, ...]) -> None:
-    for step in steps:
-        if isinstance(step, Set):
-            transaction.set(step.key, step.value)
-        elif isinstance(step, Delete):
-            if not transaction.delete(step.key):
-                raise NotFound(step.key)
-        elif isinstance(step, Assert):
-            if transaction.get(step.key) != step.value:
-                raise AssertionFailed(step.key)
-        elif isinstance(step, AssertExists):
-            if not transaction.exists(step.key):
-                raise AssertionFailed(step.key)
-        elif isinstance(step, Replace):
-            transaction.put(step.key, step.value)
-        elif isinstance(step, DeletePrefix):
-            transaction.delete_prefix(step.prefix)
-        elif isinstance(step, AssertRange):
-            actual = transaction.prefix_keys_before(step.prefix)
-            if list(step.keys) != actual:
-                raise AssertionFailed(
-                    _describe_range_assertion(step.keys) + b" actual: " + b",".join(actual)
-                )
-        elif isinstance(step, Sequence):
-            _run_steps(transaction, step.steps)
-        else:  # pragma: no cover - the codec decodes no other step
-            raise UnknownFailure(_UNKNOWN_FAILURE)
-
-
-# ---------------------------------------------------------------------------
-# Statistics (§8.1).
-
-_SERIES: Final = (
-    "harvest_stats",
-    "set_info",
-    "get_info",
-    "del_info",
-    "seq_info",
-    "mget_info",
-    "mget_option_info",
-    "tas_info",
-    "replace_info",
-    "range_info",
-    "range_entries_info",
-    "rev_range_entries_info",
-    "prefix_info",
-    "delete_prefix_info",
-    "op_info",
-)
-_SIZES: Final = (
-    "avg_set_size",
-    "avg_get_size",
-    "avg_range_size",
-    "avg_range_entries_size",
-    "avg_rev_range_entries_size",
-    "avg_prefix_size",
-    "avg_del_prefix_size",
-)
-
-
-class _Series:
-    """Running n/min/max/m2/avg/var of one operation's durations."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.min = sys.float_info.max
-        self.max = 0.0
-        self.m2 = 0.0
-        self.avg = 0.0
-
-    def add(self, value: float) -> None:
-        self.n += 1
-        delta = value - self.avg
-        self.avg += delta / self.n
-        self.m2 += delta * (value - self.avg)
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        var = self.m2 / self.n if self.n else 0.0
-        return {
-            "n": self.n,
-            "min": self.min,
-            "max": self.max,
-            "m2": self.m2,
-            "avg": self.avg,
-            "var": var,
-        }
-
-
-class _Statistics:
-    def __init__(self, start: float) -> None:
-        self.start = start
-        self.series = {name: _Series() for name in _SERIES}
-        self.sizes = {name: _Series() for name in _SIZES}
-
-    def record(self, series: str, size_field: str | None = None, size: int = 0) -> None:
-        # Requests run synchronously, so every duration is 0 on the clock.
-        self.series[series].add(0.0)
-        self.series["op_info"].add(0.0)
-        if size_field is not None:
-            self.sizes[size_field].add(float(size))
 
 
 # ---------------------------------------------------------------------------
@@ -454,7 +216,7 @@ class ArakoonNode(ServerFactory):
         self._accepted: list[NodeProtocol] = []
         self._no_longer_master: deque[bool] = deque()
         self._collapsed_upto = 0
-        self._statistics = _Statistics(cluster.clock.seconds())
+        self._statistics = NodeStatistics(cluster.clock.seconds())
         self._port: IListeningPort | None = None
         self._reactor: IReactorTCP | None = None
         self._interface = "127.0.0.1"
@@ -629,15 +391,15 @@ class ArakoonNode(ServerFactory):
     def _check_value_size(self, value: bytes | None) -> None:
         # The server raises an exception its reply mapper does not know (D5).
         if value is not None and len(value) >= self.cluster.max_value_size:
-            raise UnknownFailure(_UNKNOWN_FAILURE)
+            raise UnknownFailure(UNKNOWN_FAILURE)
 
-    def _update(self, update: _Update, run: Callable[[Transaction], T]) -> T | Deferred[T]:
+    def _update(self, update: Update, run: Callable[[Transaction], T]) -> T | Deferred[T]:
         """Push an update through "Paxos": role check, size check, commit."""
         self._write_allowed()
-        size = _serialized_size(update)
+        size = serialized_size(update)
         limit = self.cluster.max_buffer_size
         if size > limit:
-            raise BadInput(b"update %s has size %d > %d" % (_describe(update), size, limit))
+            raise BadInput(b"update %s has size %d > %d" % (describe(update), size, limit))
         return self.cluster._push(self, run)
 
     # -- commands -------------------------------------------------------------
@@ -648,7 +410,7 @@ class ArakoonNode(ServerFactory):
     @_handles(messages.HELLO)
     def _cmd_hello(self, client_id: bytes, cluster_id: bytes) -> bytes:
         if cluster_id != self.cluster.cluster_id:
-            raise UnknownFailure(_UNKNOWN_FAILURE)
+            raise UnknownFailure(UNKNOWN_FAILURE)
         return _HELLO
 
     @_handles(messages.WHO_MASTER)
@@ -739,7 +501,7 @@ class ArakoonNode(ServerFactory):
             self._statistics.record("tas_info")
             return current
 
-        return self._update(_TestAndSet(key, expected, wanted), run)
+        return self._update(TestAndSetUpdate(key, expected, wanted), run)
 
     @_handles(messages.REPLACE)
     def _cmd_replace(self, key: bytes, wanted: bytes | None) -> Any:
@@ -753,9 +515,9 @@ class ArakoonNode(ServerFactory):
 
         return self._update(Replace(key, wanted), run)
 
-    def _sequence(self, update: _Update, steps: Sequence) -> Any:
+    def _sequence(self, update: Update, steps: Sequence) -> Any:
         def run(transaction: Transaction) -> None:
-            _run_steps(transaction, steps.steps)
+            run_steps(transaction, steps.steps)
             self._statistics.record("seq_info")
 
         return self._update(update, run)
@@ -766,7 +528,7 @@ class ArakoonNode(ServerFactory):
 
     @_handles(messages.SYNCED_SEQUENCE)
     def _cmd_synced_sequence(self, steps: Sequence) -> Any:
-        return self._sequence(_SyncedSequence(steps), steps)
+        return self._sequence(SyncedSequenceUpdate(steps), steps)
 
     @_handles(messages.MULTI_GET)
     def _cmd_multi_get(self, consistency: Consistency, keys: list[bytes]) -> list[bytes | None]:
@@ -828,7 +590,7 @@ class ArakoonNode(ServerFactory):
                 )
             return result
 
-        return self._update(_UserFunctionCall(name, argument), run)
+        return self._update(UserFunctionUpdate(name, argument), run)
 
     @_handles(messages.ASSERT)
     def _cmd_assert(self, consistency: Consistency, key: bytes, value: bytes | None) -> None:
@@ -899,7 +661,7 @@ class ArakoonNode(ServerFactory):
 
     @_handles(messages.NOP)
     def _cmd_nop(self) -> Any:
-        return self._update(_NOP, lambda transaction: None)
+        return self._update(NOP, lambda transaction: None)
 
     @_handles(messages.FLUSH_STORE)
     def _cmd_flush_store(self) -> None:
@@ -919,21 +681,8 @@ class ArakoonNode(ServerFactory):
 
     def statistics(self) -> Statistics:
         """The node's statistics, in the real server's field layout (§8.1)."""
-        stats = self._statistics
-        result: Statistics = {"start": stats.start, "last": self.cluster.clock.seconds()}
-        for name in _SIZES:
-            result[name] = stats.sizes[name].avg
-        for name in _SERIES:
-            result[name] = stats.series[name].as_dict()
-        result["mem_allocated"] = 0.0
-        result["mem_maxrss"] = 0
-        result["mem_minor_collections"] = 0
-        result["mem_major_collections"] = 0
-        result["mem_compactions"] = 0
-        result["node_is"] = {
-            node.name: Int64(node.store.txid) for node in self.cluster if node.alive
-        }
-        return result
+        node_is = {node.name: node.store.txid for node in self.cluster if node.alive}
+        return self._statistics.report(self.cluster.clock.seconds(), node_is)
 
 
 #: The prologue's magic and version; its cluster id (a string) follows.
@@ -958,7 +707,7 @@ def _bad_arguments(command: Command[Any], error: ProtocolViolation) -> _Close:
     if not command.answers_bad_arguments:
         return _Close(b"")
     text = str(error)
-    message = text.encode() if text == _NOT_A_SEQUENCE else _UNKNOWN_FAILURE
+    message = text.encode() if text == _NOT_A_SEQUENCE else UNKNOWN_FAILURE
     return _Close(messages.encode_error(UnknownFailure(message)))
 
 
@@ -1145,7 +894,7 @@ class NodeProtocol(Protocol):
             Failure(error),  # type: ignore[no-untyped-call]
             node=self.node.name,
         )
-        self._send(messages.encode_error(UnknownFailure(_UNKNOWN_FAILURE)), True)
+        self._send(messages.encode_error(UnknownFailure(UNKNOWN_FAILURE)), True)
 
     def _send(self, reply: bytes, close: bool) -> None:
         delay = self.node.reply_delay
