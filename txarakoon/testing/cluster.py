@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTCP, IReactorTime
@@ -63,12 +63,14 @@ from ..codec import STRING
 from ..config import ClusterConfig
 from ..errors import ArakoonError, NoLongerMaster
 from ..messages import MAX_VALUE_SIZE
-from .node import MAX_BUFFER_SIZE, NO_LONGER_MASTER_MESSAGE, ArakoonNode, UserFunction
+from ..protocol import ArakoonProtocol
+from .links import MemoryLinks
+from .memory import MemoryConnection, connect_in_memory
+from .node import ArakoonNode
+from .quoting import NO_LONGER_MASTER_MESSAGE
 from .store import Mutation, Store, Transaction
-
-if TYPE_CHECKING:
-    from ..protocol import ArakoonProtocol
-    from .memory import MemoryConnection
+from .updates import MAX_BUFFER_SIZE
+from .view import UserFunction
 
 __all__ = ["FIRST", "ArakoonCluster"]
 
@@ -198,10 +200,10 @@ class ArakoonCluster:
         self._log: list[list[Mutation]] = []
         self._log_start = 0
         self._held: list[_Held] = []
-        self._memory: list[MemoryConnection[Any]] = []
+        self._links = MemoryLinks()
         self._nodes: dict[str, ArakoonNode] = {}
         for name in names:
-            self._nodes[name] = ArakoonNode(self, name)
+            self._nodes[name] = ArakoonNode(self, name, self._links)
         self._master: str | None = None
         self._believed: str | None = None
         self._election: _Timer | None = None
@@ -295,7 +297,7 @@ class ArakoonCluster:
         update had been agreed, without one)."""
         for node in self._nodes.values():
             if node.alive:
-                node._catch_up(self.txid)
+                node.catch_up(self.txid)
 
     # -- mastership -------------------------------------------------------------
 
@@ -304,14 +306,17 @@ class ArakoonCluster:
         """The node holding mastership now, or ``None``."""
         return self._master
 
-    def _believed_master(self) -> str | None:
+    def who_master(self) -> str | None:
+        """What every node answers to ``who_master`` now (a dead master until
+        its lease expires)."""
         return self._believed
 
     def _has_majority(self) -> bool:
         alive = sum(1 for node in self._nodes.values() if node.alive)
         return alive * 2 > len(self._nodes)
 
-    def _progress_possible(self) -> bool:
+    def progress_possible(self) -> bool:
+        """What ``expect_progress_possible`` answers now."""
         return (len(self._nodes) == 1 or self._believed is not None) and self._has_majority()
 
     def elect(self, name: str) -> None:
@@ -327,7 +332,7 @@ class ArakoonCluster:
         if old is not None and old != name:
             self._fail_held(self._nodes[old])
         self._master = self._believed = name
-        node._catch_up(self.txid)
+        node.catch_up(self.txid)
         self._replicate()
         self._watch_majority()
 
@@ -340,11 +345,11 @@ class ArakoonCluster:
         self._step_down()
         self._schedule_election(old)
 
-    def _drop_master_command(self, node: ArakoonNode) -> Deferred[None]:
+    def drop_master_on_request(self) -> Deferred[None]:
         """``drop_master`` sent to the master: answer after half a lease."""
         self.drop_master()
         answered: Deferred[None] = Deferred()
-        self._call_later(self.lease_period / 2, lambda: answered.callback(None))
+        self.call_later(self.lease_period / 2, lambda: answered.callback(None))
         return answered
 
     def _step_down(self) -> None:
@@ -359,7 +364,7 @@ class ArakoonCluster:
     def _schedule_election(self, previous: str | None) -> None:
         if self.election_delay is None or self._election is not None:
             return
-        self._election = self._call_later(self.election_delay, lambda: self._run_election(previous))
+        self._election = self.call_later(self.election_delay, lambda: self._run_election(previous))
 
     def _run_election(self, previous: str | None) -> None:
         self._election = None
@@ -385,7 +390,7 @@ class ArakoonCluster:
         if self._master is None or len(self._nodes) == 1 or self._has_majority():
             return
         if self._stepdown is None:
-            self._stepdown = self._call_later(self.lease_period, self._majority_lost)
+            self._stepdown = self.call_later(self.lease_period, self._majority_lost)
 
     def _majority_lost(self) -> None:
         self._stepdown = None
@@ -404,8 +409,7 @@ class ArakoonCluster:
         node = self.node(name)
         if not node.alive:
             return succeed(None)
-        node._alive = False
-        closed = node._shut()
+        closed = node.crash()
         if name == self._master:
             self._master = None
             self._fail_held(node)
@@ -413,7 +417,7 @@ class ArakoonCluster:
                 self._stepdown.cancel()
                 self._stepdown = None
             # The others keep naming it until its lease runs out.
-            self._lease = self._call_later(self.lease_period, self._lease_expired)
+            self._lease = self.call_later(self.lease_period, self._lease_expired)
         else:
             self._watch_majority()
         return closed
@@ -426,11 +430,9 @@ class ArakoonCluster:
         node = self.node(name)
         if node.alive:
             return succeed(None)
-        node._alive = True
-        # A restarted process is neither frozen nor shutting down.
-        node.stalled = node.going_down = False
+        node.restart()
         self._replicate()
-        listening = node._relisten() if self._listening else succeed(None)
+        listening = node.listen_again() if self._listening else succeed(None)
         if self._has_majority():
             if self._stepdown is not None:
                 self._stepdown.cancel()
@@ -448,10 +450,15 @@ class ArakoonCluster:
 
     # -- updates ----------------------------------------------------------------
 
-    def _push(self, node: ArakoonNode, run: Callable[[Transaction], T]) -> T | Deferred[T]:
-        """Agree on one update proposed by ``node`` (after its role checks)."""
-        if node._no_longer_master:
-            applied = node._no_longer_master.popleft()
+    def live_txids(self) -> dict[str, int]:
+        """How many updates each live node has applied, by name."""
+        return {node.name: node.store.txid for node in self._nodes.values() if node.alive}
+
+    def propose(self, proposer: str, run: Callable[[Transaction], T]) -> T | Deferred[T]:
+        """Agree on one update that node ``proposer`` accepted (after its role checks)."""
+        node = self.node(proposer)
+        applied = node.pop_no_longer_master()
+        if applied is not None:
             if applied:
                 with suppress(ArakoonError):
                     self._execute(run)
@@ -497,7 +504,8 @@ class ArakoonCluster:
         self._state.apply(mutations)
         self._replicate()
 
-    def _update_mutations(self, txid: int) -> list[Mutation]:
+    def mutations_of(self, txid: int) -> list[Mutation]:
+        """The writes of agreed update ``txid``, while some node has yet to apply it."""
         return self._log[txid - 1 - self._log_start]
 
     def _replicate(self) -> None:
@@ -506,7 +514,7 @@ class ArakoonCluster:
         for node in self._nodes.values():
             if node.alive:
                 target = total if single or node.name == self._master else total - self._lag
-                node._catch_up(target)
+                node.catch_up(target)
         # Forget updates every node has applied.
         oldest = min(node.store.txid for node in self._nodes.values())
         if oldest > self._log_start:
@@ -515,7 +523,9 @@ class ArakoonCluster:
 
     # -- time -----------------------------------------------------------------
 
-    def _call_later(self, delay: float, function: Callable[..., None], *args: Any) -> _Timer:
+    def call_later(self, delay: float, function: Callable[..., None], *args: Any) -> _Timer:
+        """Call ``function(*args)`` after ``delay`` seconds on the cluster clock
+        (cancelled by :meth:`stop`)."""
         timer = _Timer(self, delay, lambda: function(*args))
         self._timers.add(timer)
         return timer
@@ -546,17 +556,12 @@ class ArakoonCluster:
             for timer in list(self._timers):
                 timer.move(old, self.clock)
             for node in self._nodes.values():
-                node._statistics.start = self.clock.seconds()
+                node.clock_changed()
             self._clock_given = True
         self._listening = True
         ports = ports or {}
         for node in self._nodes.values():
-            if node._port is not None:
-                continue
-            if node.alive:
-                node._listen(reactor, interface, ports.get(node.name, 0))
-            else:  # revive() will listen
-                node._reactor, node._interface = reactor, interface
+            node.serve(reactor, interface, ports.get(node.name, 0))
         return self.addresses
 
     @property
@@ -601,7 +606,7 @@ class ArakoonCluster:
             timer.cancel()
         self._election = self._lease = self._stepdown = None
         self._listening = False
-        closing = [node._shut() for node in self._nodes.values()]
+        closing = [node.stop_serving() for node in self._nodes.values()]
         self.flush()
         return gatherResults(closing).addCallback(lambda _: None)
 
@@ -624,22 +629,9 @@ class ArakoonCluster:
         """Connect ``client`` (default: a new
         :class:`~txarakoon.protocol.ArakoonProtocol`) to node ``name`` (default:
         the master) without sockets. See :func:`~txarakoon.testing.memory.connect_in_memory`."""
-        from .memory import connect_in_memory
-
         return connect_in_memory(self.node(self._name_or_master(name)), client)
 
     def flush(self) -> bool:
         """Move bytes over every in-memory connection until none move; whether
         any did."""
-        moved = False
-        for _ in range(10_000):
-            step = False
-            for connection in list(self._memory):
-                if connection.pump():
-                    step = True
-                if connection.disconnected:
-                    self._memory.remove(connection)
-            if not step:
-                return moved
-            moved = True
-        raise RuntimeError("in-memory connections keep talking: giving up")
+        return self._links.flush()
