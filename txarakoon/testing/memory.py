@@ -28,7 +28,7 @@ bytes, for tests of the wire protocol itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.protocol import Protocol, connectionDone
@@ -36,10 +36,9 @@ from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, IOPump
 
 from ..messages import prologue
-
-if TYPE_CHECKING:
-    from ..protocol import ArakoonProtocol
-    from .node import ArakoonNode, NodeProtocol
+from ..protocol import ArakoonProtocol
+from .node import ArakoonNode
+from .server import NodeProtocol
 
 __all__ = ["MemoryConnection", "RawClient", "connect_in_memory"]
 
@@ -67,7 +66,7 @@ class MemoryConnection(Generic[P]):
         self._pump = IOPump(  # type: ignore[no-untyped-call]
             client, server, self.client_transport, self.server_transport, False
         )
-        node.cluster._memory.append(self)
+        node.memory_links.add(self)
         server.makeConnection(self.server_transport)  # type: ignore[no-untyped-call]
         client.makeConnection(self.client_transport)  # type: ignore[no-untyped-call]
         self.flush()
@@ -116,8 +115,6 @@ def connect_in_memory(node: ArakoonNode, client: Any = None) -> MemoryConnection
     if the node is dead.
     """
     if client is None:
-        from ..protocol import ArakoonProtocol
-
         client = ArakoonProtocol(node.cluster.cluster_id)
     return MemoryConnection(node, client)
 

@@ -1,11 +1,15 @@
 """One in-memory Arakoon node: a Twisted ``ServerFactory`` speaking the real protocol.
 
 :class:`ArakoonNode` belongs to an :class:`~txarakoon.testing.cluster.ArakoonCluster`
-(a single node is a cluster of one). Each connection is a :class:`NodeProtocol`
-that reads the prologue and then one request at a time with the receive
-coroutines of :mod:`txarakoon.messages` (the very declarations the client
-uses), executes it and writes the reply with
+(a single node is a cluster of one), which it sees only as a
+:class:`~txarakoon.testing.view.ClusterView`. Each connection is a
+:class:`NodeProtocol` (:mod:`txarakoon.testing.server`) that reads the prologue
+and then one request at a time with the receive coroutines of
+:mod:`txarakoon.messages` (the very declarations the client uses), has the node
+execute it and writes the reply with
 :func:`~txarakoon.messages.encode_success` / :func:`~txarakoon.messages.encode_error`.
+The node runs each request with the handler of its declaration
+(:mod:`txarakoon.testing.commands`).
 
 What a client sees is what Arakoon 1.9.25 does (PROTOCOL.md §1, §4–§8):
 
@@ -74,347 +78,42 @@ real node a UserFunction step may crash the cluster, D18).
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final
 
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred, succeed
 from twisted.internet.interfaces import IAddress, IListeningPort, IReactorTCP
-from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
+from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
-from .. import messages
-from ..codec import DEFAULT_MAX_REPLY_LENGTH, STRING, UINT32, Product
-from ..consistency import AtLeast, Consistency, Consistent
-from ..errors import (
-    ArakoonError,
-    AssertionFailed,
-    BadInput,
-    GoingDown,
-    InconsistentRead,
-    MaxConnections,
-    NoMagic,
-    NotFound,
-    NotMaster,
-    NotSupported,
-    ProtocolViolation,
-    UnknownFailure,
-    UnsupportedCommand,
-    UserFunctionFailure,
-)
-from ..messages import Command, Int64, Statistics, Version
-from ..reader import NEED_DATA, Decoder, Reader
-from ..sequence import (
-    Assert,
-    AssertExists,
-    AssertRange,
-    Delete,
-    DeletePrefix,
-    Replace,
-    Sequence,
-    Set,
-    Step,
-)
-from .store import Store, Transaction
+from ..errors import ArakoonError, GoingDown, MaxConnections
+from ..messages import Command, Statistics
+from .commands import ARAKOON_VERSION, AdminCommands, ReadCommands, WriteCommands
+from .core import handlers_of
+from .links import MemoryLinks
+from .quoting import NO_LONGER_MASTER_MESSAGE, ocaml_quoted
+from .server import NodeProtocol
+from .updates import MAX_BUFFER_SIZE
+from .view import ClusterView, UserFunction
 
-if TYPE_CHECKING:
-    from .cluster import ArakoonCluster
-
+# Some of these live with their kin now, and stay importable from here.
 __all__ = [
     "ARAKOON_VERSION",
     "MAX_BUFFER_SIZE",
+    "NO_LONGER_MASTER_MESSAGE",
     "ArakoonNode",
     "NodeProtocol",
     "UserFunction",
+    "iter_handlers",
+    "ocaml_quoted",
 ]
 
-T = TypeVar("T")
-
-#: The version this server claims to be: ``hello`` and ``version`` answer it.
-ARAKOON_VERSION: Final = (1, 9, 25)
-#: Arakoon's default ``max_buffer_size``: the largest serialized update (D21).
-MAX_BUFFER_SIZE: Final = 32 * 1024 * 1024
-
-#: A user function: ``(transaction, argument) -> result``.
-UserFunction = Callable[[Transaction, "bytes | None"], "bytes | str | None"]
-
-_HELLO: Final = b"Arakoon %d.%d.%d" % ARAKOON_VERSION
-_UNKNOWN_FAILURE: Final = b"unknown failure"
-_NOT_FRESH: Final = b"store not fresh enough"
-_ON_MASTER: Final = b"Operation cannot be performed on master node"
-_SINGLETON: Final = b"drop master not supported for singletons"
 _CLOSING: Final = b"closing socket"
 _TOO_MANY: Final = b"too many clients"
-#: The message of 0x21 NoLongerMaster (``cluster.no_longer_master``).
-NO_LONGER_MASTER_MESSAGE: Final = (
-    b"lost master role during wait_for_accepteds while handling client request"
-)
-_MASK: Final = 0x0000FFFF
-
-_NOT_A_SEQUENCE: Final = "should have been a sequence"
-
-# The collapse_tlogs progress values are opaque (§8.6); these grow like the
-# server's (about 0.6 ms apart in its units of 2**-22 s).
-_COLLAPSE_STEP: Final = 2621
 
 
-def ocaml_quoted(data: bytes) -> bytes:
-    """``data`` quoted as OCaml's ``%S`` does (the server's message format)."""
-    out = bytearray(b'"')
-    for byte in data:
-        if byte == 0x22:
-            out += b'\\"'
-        elif byte == 0x5C:
-            out += b"\\\\"
-        elif byte == 0x0A:
-            out += b"\\n"
-        elif byte == 0x09:
-            out += b"\\t"
-        elif byte == 0x0D:
-            out += b"\\r"
-        elif byte == 0x08:
-            out += b"\\b"
-        elif 0x20 <= byte <= 0x7E:
-            out.append(byte)
-        else:
-            out += b"\\%03d" % byte
-    out += b'"'
-    return bytes(out)
-
-
-# ---------------------------------------------------------------------------
-# Updates that are not sequence steps, for the size check and its message.
-
-
-@dataclass(frozen=True)
-class _TestAndSet:
-    key: bytes
-    expected: bytes | None
-    wanted: bytes | None
-
-
-@dataclass(frozen=True)
-class _UserFunctionCall:
-    name: bytes
-    argument: bytes | None
-
-
-@dataclass(frozen=True)
-class _SyncedSequence:
-    steps: Sequence
-
-
-class _Nop:
-    pass
-
-
-_NOP: Final = _Nop()
-
-_Update = Step | _TestAndSet | _UserFunctionCall | _SyncedSequence | _Nop
-
-
-def _string_size(data: bytes) -> int:
-    return 4 + len(data)
-
-
-def _option_size(data: bytes | None) -> int:
-    return 1 if data is None else 1 + _string_size(data)
-
-
-def _serialized_size(update: _Update) -> int:
-    """``Update.serialized_size`` of the server: the update's tlog bytes."""
-    if isinstance(update, Step):
-        return len(update.encode())
-    if isinstance(update, _SyncedSequence):
-        return len(update.steps.encode())
-    if isinstance(update, _TestAndSet):
-        key, expected, wanted = update.key, update.expected, update.wanted
-        return 4 + _string_size(key) + _option_size(expected) + _option_size(wanted)
-    if isinstance(update, _UserFunctionCall):
-        return 4 + _string_size(update.name) + _option_size(update.argument)
-    return 4
-
-
-def _describe_sequence(kind: bytes, steps: tuple[Step, ...]) -> bytes:
-    # The server's loop (update2s) ends even a short sequence with
-    # "... (0 more) ])" and only an empty one with "])"; keep its text.
-    shown = min(100, len(steps))
-    parts = [kind, b"(["]
-    for index, step in enumerate(steps):
-        parts.append(_describe(step))
-        if index + 1 < len(steps):
-            parts.append(b"; ")
-        if index + 1 == shown:
-            parts.append(b"... (%d more) ])" % (len(steps) - shown))
-            break
-    else:
-        parts.append(b"])")
-    return b"".join(parts)
-
-
-def _describe_range_assertion(keys: tuple[bytes, ...]) -> bytes:
-    return b"ContainsExactly [ " + ocaml_quoted(b"; ".join(keys)) + b" ]"
-
-
-def _describe(update: _Update) -> bytes:
-    """``Update.update2s`` of the server (values elided as ``...``)."""
-    q = ocaml_quoted
-    if isinstance(update, Set):
-        return b"Set            ;%s;%d;%s" % (q(update.key), len(update.value), q(b"..."))
-    if isinstance(update, Delete):
-        return b"Delete         ;%s" % q(update.key)
-    if isinstance(update, _TestAndSet):
-        wanted = update.wanted
-        size = 0 if wanted is None else len(wanted)
-        shown = b"None" if wanted is None else b"..."
-        return b"TestAndSet     ;%s;%d;%s" % (q(update.key), size, q(shown))
-    if isinstance(update, Sequence):
-        return _describe_sequence(b"Sequence", update.steps)
-    if isinstance(update, _SyncedSequence):
-        return _describe_sequence(b"SyncedSequence", update.steps.steps)
-    if isinstance(update, Assert):
-        size = 0 if update.value is None else len(update.value)
-        return b"Assert          ;%s;%d" % (q(update.key), size)
-    if isinstance(update, AssertExists):
-        return b"Assert_exists   ;%s" % q(update.key)
-    if isinstance(update, AssertRange):
-        return b"Assert_range(%s, %s)" % (q(update.prefix), _describe_range_assertion(update.keys))
-    if isinstance(update, _UserFunctionCall):
-        size = 0 if update.argument is None else len(update.argument)
-        return b"UserFunction;%s;%d" % (update.name, size)
-    if isinstance(update, DeletePrefix):
-        return b"DeletePrefix    ;%s" % q(update.prefix)
-    if isinstance(update, Replace):
-        size = 0 if update.value is None else len(update.value)
-        return b"Replace            ;%s;%d" % (q(update.key), size)
-    return b"NOP"
-
-
-def _run_steps(transaction: Transaction, steps: tuple[Step, ...]) -> None:
-    for step in steps:
-        if isinstance(step, Set):
-            transaction.set(step.key, step.value)
-        elif isinstance(step, Delete):
-            if not transaction.delete(step.key):
-                raise NotFound(step.key)
-        elif isinstance(step, Assert):
-            if transaction.get(step.key) != step.value:
-                raise AssertionFailed(step.key)
-        elif isinstance(step, AssertExists):
-            if not transaction.exists(step.key):
-                raise AssertionFailed(step.key)
-        elif isinstance(step, Replace):
-            transaction.put(step.key, step.value)
-        elif isinstance(step, DeletePrefix):
-            transaction.delete_prefix(step.prefix)
-        elif isinstance(step, AssertRange):
-            actual = transaction.prefix_keys_before(step.prefix)
-            if list(step.keys) != actual:
-                raise AssertionFailed(
-                    _describe_range_assertion(step.keys) + b" actual: " + b",".join(actual)
-                )
-        elif isinstance(step, Sequence):
-            _run_steps(transaction, step.steps)
-        else:  # pragma: no cover - the codec decodes no other step
-            raise UnknownFailure(_UNKNOWN_FAILURE)
-
-
-# ---------------------------------------------------------------------------
-# Statistics (§8.1).
-
-_SERIES: Final = (
-    "harvest_stats",
-    "set_info",
-    "get_info",
-    "del_info",
-    "seq_info",
-    "mget_info",
-    "mget_option_info",
-    "tas_info",
-    "replace_info",
-    "range_info",
-    "range_entries_info",
-    "rev_range_entries_info",
-    "prefix_info",
-    "delete_prefix_info",
-    "op_info",
-)
-_SIZES: Final = (
-    "avg_set_size",
-    "avg_get_size",
-    "avg_range_size",
-    "avg_range_entries_size",
-    "avg_rev_range_entries_size",
-    "avg_prefix_size",
-    "avg_del_prefix_size",
-)
-
-
-class _Series:
-    """Running n/min/max/m2/avg/var of one operation's durations."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.min = sys.float_info.max
-        self.max = 0.0
-        self.m2 = 0.0
-        self.avg = 0.0
-
-    def add(self, value: float) -> None:
-        self.n += 1
-        delta = value - self.avg
-        self.avg += delta / self.n
-        self.m2 += delta * (value - self.avg)
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        var = self.m2 / self.n if self.n else 0.0
-        return {
-            "n": self.n,
-            "min": self.min,
-            "max": self.max,
-            "m2": self.m2,
-            "avg": self.avg,
-            "var": var,
-        }
-
-
-class _Statistics:
-    def __init__(self, start: float) -> None:
-        self.start = start
-        self.series = {name: _Series() for name in _SERIES}
-        self.sizes = {name: _Series() for name in _SIZES}
-
-    def record(self, series: str, size_field: str | None = None, size: int = 0) -> None:
-        # Requests run synchronously, so every duration is 0 on the clock.
-        self.series[series].add(0.0)
-        self.series["op_info"].add(0.0)
-        if size_field is not None:
-            self.sizes[size_field].add(float(size))
-
-
-# ---------------------------------------------------------------------------
-# The node.
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _handles(command: Command[Any]) -> Callable[[F], F]:
-    """Mark a method of :class:`ArakoonNode` as the handler of ``command``."""
-
-    def mark(function: F) -> F:
-        function.handles = command  # type: ignore[attr-defined]
-        return function
-
-    return mark
-
-
-class ArakoonNode(ServerFactory):
+class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
     """One node of an in-memory cluster; a ``ServerFactory`` for its client port.
 
     Create nodes through :class:`~txarakoon.testing.cluster.ArakoonCluster`.
@@ -424,9 +123,14 @@ class ArakoonNode(ServerFactory):
     :attr:`going_down` and :attr:`max_connections`.
 
     :ivar name: the node name (``str``).
+    :ivar cluster: its cluster (the
+        :class:`~txarakoon.testing.cluster.ArakoonCluster`), seen as a
+        :class:`~txarakoon.testing.view.ClusterView`.
     :ivar store: the node's own copy of the data; on a slave it lags the master
         (see :attr:`ArakoonCluster.lag <txarakoon.testing.cluster.ArakoonCluster.lag>`).
     :ivar address: ``(host, port)`` once listening on a real port, else ``None``.
+    :ivar memory_links: the in-memory connections of its cluster, which a
+        :class:`~txarakoon.testing.memory.MemoryConnection` to it joins.
     :ivar going_down: when true, new connections get 0x10 ``closing socket``
         at once and are closed (a node shutting down, §1.3).
     :ivar max_connections: when set, a connection beyond this many open ones
@@ -438,11 +142,9 @@ class ArakoonNode(ServerFactory):
     noisy = False
     log = Logger()
 
-    def __init__(self, cluster: ArakoonCluster, name: str) -> None:
-        self.cluster = cluster
-        self.name = name
-        self.name_bytes = name.encode("utf-8")
-        self.store = Store()
+    def __init__(self, cluster: ClusterView, name: str, memory_links: MemoryLinks) -> None:
+        super().__init__(cluster, name)
+        self.memory_links = memory_links
         self.address: tuple[str, int] | None = None
         self.going_down = False
         self.max_connections: int | None = None
@@ -453,8 +155,6 @@ class ArakoonNode(ServerFactory):
         self._connections: list[NodeProtocol] = []
         self._accepted: list[NodeProtocol] = []
         self._no_longer_master: deque[bool] = deque()
-        self._collapsed_upto = 0
-        self._statistics = _Statistics(cluster.clock.seconds())
         self._port: IListeningPort | None = None
         self._reactor: IReactorTCP | None = None
         self._interface = "127.0.0.1"
@@ -485,7 +185,11 @@ class ArakoonNode(ServerFactory):
 
     def who_master(self) -> str | None:
         """What ``who_master`` answers on this node."""
-        return self.cluster._believed_master()
+        return self.cluster.who_master()
+
+    def statistics(self) -> Statistics:
+        """The node's statistics, in the real server's field layout (§8.1)."""
+        return self._statistics.report(self.cluster.clock.seconds(), self.cluster.live_txids())
 
     # -- controls -------------------------------------------------------------
 
@@ -504,7 +208,7 @@ class ArakoonNode(ServerFactory):
         """Resume a stalled node: held replies are written, buffered requests run."""
         self.stalled = False
         for connection in list(self._connections):
-            connection._resume()
+            connection.resume()
 
     def cut_connections_after(self, reply_bytes: int | None) -> None:
         """Close each connection (open ones and new ones) once it has written
@@ -529,7 +233,7 @@ class ArakoonNode(ServerFactory):
         for connection in list(self._connections):
             connection.abort()
 
-    # -- ServerFactory --------------------------------------------------------
+    # -- ServerFactory, and what its connections ask (ServedNode) -------------
 
     def buildProtocol(self, addr: IAddress | None) -> NodeProtocol | None:
         if not self._alive:
@@ -538,15 +242,49 @@ class ArakoonNode(ServerFactory):
         protocol.factory = self
         return protocol
 
-    # -- listening and connections (used by the cluster) ----------------------
+    def connection_opened(self, connection: NodeProtocol) -> None:
+        """``connection`` is open: count it (it may still be refused)."""
+        self._connections.append(connection)
 
-    def _listen(self, reactor: IReactorTCP, interface: str, port: int) -> None:
-        self._reactor = reactor
-        self._interface = interface
-        self._port = reactor.listenTCP(port, self, interface=interface)
-        self.address = (interface, self._port.getHost().port)  # type: ignore[attr-defined]
+    def admit(self, connection: NodeProtocol) -> ArakoonError | None:
+        """The error to send at connect time, or None to accept (§1.3)."""
+        if self.going_down:
+            return GoingDown(_CLOSING)
+        if self.max_connections is not None and len(self._accepted) >= self.max_connections:
+            return MaxConnections(_TOO_MANY)
+        self._accepted.append(connection)
+        return None
 
-    def _relisten(self) -> Deferred[None]:
+    def connection_closed(self, connection: NodeProtocol) -> None:
+        """``connection`` is closed: forget it."""
+        if connection in self._connections:
+            self._connections.remove(connection)
+        if connection in self._accepted:
+            self._accepted.remove(connection)
+        if not self._connections:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.callback(None)
+
+    def execute(self, command: Command[Any], arguments: tuple[Any, ...]) -> Any:
+        """Run ``command`` with its handler: the result, or a Deferred of it."""
+        return _HANDLERS[command](self, *arguments)
+
+    # -- life cycle, driven by the cluster ------------------------------------
+    # ArakoonCluster calls these and updates mastership around them: tests use
+    # its kill(), revive(), listen() and stop().
+
+    def serve(self, reactor: IReactorTCP, interface: str, port: int) -> None:
+        """Listen on ``interface``:``port`` (0: a free port) unless listening
+        already; a dead node only remembers where, for :meth:`listen_again`."""
+        if self._port is not None:
+            return
+        if self._alive:
+            self._listen(reactor, interface, port)
+        else:
+            self._reactor, self._interface = reactor, interface
+
+    def listen_again(self) -> Deferred[None]:
         """Listen again on the same port, once the old one is closed."""
         done: Deferred[None] = Deferred()
 
@@ -564,7 +302,7 @@ class ArakoonNode(ServerFactory):
         self._stopping.addBoth(listen)
         return done
 
-    def _shut(self) -> Deferred[None]:
+    def stop_serving(self) -> Deferred[None]:
         """Stop listening and cut every connection; fires when all are gone."""
         port, self._port = self._port, None
         if port is not None:
@@ -574,6 +312,38 @@ class ArakoonNode(ServerFactory):
         waiting = gatherResults([self._stopping, self._when_idle()])
         return waiting.addCallback(lambda _: None)
 
+    def crash(self) -> Deferred[None]:
+        """Die like a killed process: refuse connections, stop serving; fires
+        once every connection is closed."""
+        self._alive = False
+        return self.stop_serving()
+
+    def restart(self) -> None:
+        """Run again, as a restarted process: neither frozen nor shutting down."""
+        self._alive = True
+        self.stalled = self.going_down = False
+
+    def catch_up(self, txid: int) -> None:
+        """Apply the agreed updates up to ``txid``."""
+        store = self.store
+        while store.txid < txid:
+            store.apply(self.cluster.mutations_of(store.txid + 1))
+
+    def clock_changed(self) -> None:
+        """The cluster keeps time with another clock now: statistics start anew."""
+        self._statistics.start = self.cluster.clock.seconds()
+
+    def pop_no_longer_master(self) -> bool | None:
+        """Whether the next write gets NoLongerMaster applied (True) or not
+        applied (False); None when no such answer is armed."""
+        return self._no_longer_master.popleft() if self._no_longer_master else None
+
+    def _listen(self, reactor: IReactorTCP, interface: str, port: int) -> None:
+        self._reactor = reactor
+        self._interface = interface
+        self._port = reactor.listenTCP(port, self, interface=interface)
+        self.address = (interface, self._port.getHost().port)  # type: ignore[attr-defined]
+
     def _when_idle(self) -> Deferred[None]:
         if not self._connections:
             return succeed(None)
@@ -581,621 +351,11 @@ class ArakoonNode(ServerFactory):
         self._idle_waiters.append(waiter)
         return waiter
 
-    def _connection_lost(self, connection: NodeProtocol) -> None:
-        if connection in self._connections:
-            self._connections.remove(connection)
-        if connection in self._accepted:
-            self._accepted.remove(connection)
-        if not self._connections:
-            waiters, self._idle_waiters = self._idle_waiters, []
-            for waiter in waiters:
-                waiter.callback(None)
-
-    def _refusal(self, connection: NodeProtocol) -> ArakoonError | None:
-        """The error to send at connect time, or None to accept (§1.3)."""
-        if self.going_down:
-            return GoingDown(_CLOSING)
-        if self.max_connections is not None and len(self._accepted) >= self.max_connections:
-            return MaxConnections(_TOO_MANY)
-        self._accepted.append(connection)
-        return None
-
-    def _catch_up(self, target: int) -> None:
-        store = self.store
-        while store.txid < target:
-            store.apply(self.cluster._update_mutations(store.txid + 1))
-
-    # -- role checks (sync_backend.ml) ----------------------------------------
-
-    def _write_allowed(self) -> None:
-        if len(self.cluster.nodes) == 1:
-            return
-        master = self.who_master()
-        if master is None:
-            raise NotMaster(b"None")
-        if master != self.name:
-            raise NotMaster(master.encode("utf-8"))
-
-    def _read_allowed(self, consistency: Consistency) -> None:
-        if consistency is Consistent:
-            self._write_allowed()
-        elif isinstance(consistency, AtLeast) and consistency.i > self.store.txid:
-            raise InconsistentRead(_NOT_FRESH)
-
-    def _not_if_master(self) -> None:
-        if self.who_master() == self.name:
-            raise NotSupported(_ON_MASTER)
-
-    def _check_value_size(self, value: bytes | None) -> None:
-        # The server raises an exception its reply mapper does not know (D5).
-        if value is not None and len(value) >= self.cluster.max_value_size:
-            raise UnknownFailure(_UNKNOWN_FAILURE)
-
-    def _update(self, update: _Update, run: Callable[[Transaction], T]) -> T | Deferred[T]:
-        """Push an update through "Paxos": role check, size check, commit."""
-        self._write_allowed()
-        size = _serialized_size(update)
-        limit = self.cluster.max_buffer_size
-        if size > limit:
-            raise BadInput(b"update %s has size %d > %d" % (_describe(update), size, limit))
-        return self.cluster._push(self, run)
-
-    # -- commands -------------------------------------------------------------
-
-    def _dispatch(self, command: Command[Any], args: tuple[Any, ...]) -> Any:
-        return _HANDLERS[command](self, *args)
-
-    @_handles(messages.HELLO)
-    def _cmd_hello(self, client_id: bytes, cluster_id: bytes) -> bytes:
-        if cluster_id != self.cluster.cluster_id:
-            raise UnknownFailure(_UNKNOWN_FAILURE)
-        return _HELLO
-
-    @_handles(messages.WHO_MASTER)
-    def _cmd_who_master(self) -> bytes | None:
-        master = self.who_master()
-        return None if master is None else master.encode("utf-8")
-
-    @_handles(messages.EXISTS)
-    def _cmd_exists(self, consistency: Consistency, key: bytes) -> bool:
-        self._read_allowed(consistency)
-        return key in self.store
-
-    @_handles(messages.GET)
-    def _cmd_get(self, consistency: Consistency, key: bytes) -> bytes:
-        self._read_allowed(consistency)
-        value = self.store.get(key)
-        if value is None:
-            raise NotFound(b"Not_found")
-        self._statistics.record("get_info", "avg_get_size", len(value))
-        return value
-
-    @_handles(messages.SET)
-    def _cmd_set(self, key: bytes, value: bytes) -> Any:
-        self._check_value_size(value)
-
-        def run(transaction: Transaction) -> None:
-            transaction.set(key, value)
-            self._statistics.record("set_info", "avg_set_size", len(value))
-
-        return self._update(Set(key, value), run)
-
-    @_handles(messages.DELETE)
-    def _cmd_delete(self, key: bytes) -> Any:
-        def run(transaction: Transaction) -> None:
-            if not transaction.delete(key):
-                raise NotFound(key)
-            self._statistics.record("del_info")
-
-        return self._update(Delete(key), run)
-
-    # The range reads take (consistency, *bounds): first or high, its
-    # inclusive flag, last or low, its flag, max_elements, as Store's do.
-
-    @_handles(messages.RANGE)
-    def _cmd_range(self, consistency: Consistency, *bounds: Any) -> list[bytes]:
-        self._read_allowed(consistency)
-        keys = self.store.range(*bounds)
-        self._statistics.record("range_info", "avg_range_size", len(keys))
-        return keys
-
-    @_handles(messages.RANGE_ENTRIES)
-    def _cmd_range_entries(
-        self, consistency: Consistency, *bounds: Any
-    ) -> list[tuple[bytes, bytes]]:
-        self._read_allowed(consistency)
-        entries = self.store.range_entries(*bounds)
-        self._statistics.record("range_entries_info", "avg_range_entries_size", len(entries))
-        return entries
-
-    @_handles(messages.REV_RANGE_ENTRIES)
-    def _cmd_rev_range_entries(
-        self, consistency: Consistency, *bounds: Any
-    ) -> list[tuple[bytes, bytes]]:
-        self._read_allowed(consistency)
-        entries = self.store.rev_range_entries(*bounds)
-        self._statistics.record(
-            "rev_range_entries_info", "avg_rev_range_entries_size", len(entries)
-        )
-        return entries
-
-    @_handles(messages.PREFIX_KEYS)
-    def _cmd_prefix_keys(
-        self, consistency: Consistency, prefix: bytes, max_elements: int
-    ) -> list[bytes]:
-        self._read_allowed(consistency)
-        keys = self.store.prefix_keys(prefix, max_elements)
-        self._statistics.record("prefix_info", "avg_prefix_size", len(keys))
-        return keys
-
-    @_handles(messages.TEST_AND_SET)
-    def _cmd_test_and_set(self, key: bytes, expected: bytes | None, wanted: bytes | None) -> Any:
-        self._check_value_size(wanted)
-
-        def run(transaction: Transaction) -> bytes | None:
-            current = transaction.get(key)
-            if current == expected:  # D16: a missing key never matches Some
-                transaction.put(key, wanted)
-            self._statistics.record("tas_info")
-            return current
-
-        return self._update(_TestAndSet(key, expected, wanted), run)
-
-    @_handles(messages.REPLACE)
-    def _cmd_replace(self, key: bytes, wanted: bytes | None) -> Any:
-        self._check_value_size(wanted)
-
-        def run(transaction: Transaction) -> bytes | None:
-            current = transaction.get(key)
-            transaction.put(key, wanted)
-            self._statistics.record("replace_info")
-            return current
-
-        return self._update(Replace(key, wanted), run)
-
-    def _sequence(self, update: _Update, steps: Sequence) -> Any:
-        def run(transaction: Transaction) -> None:
-            _run_steps(transaction, steps.steps)
-            self._statistics.record("seq_info")
-
-        return self._update(update, run)
-
-    @_handles(messages.SEQUENCE)
-    def _cmd_sequence(self, steps: Sequence) -> Any:
-        return self._sequence(steps, steps)
-
-    @_handles(messages.SYNCED_SEQUENCE)
-    def _cmd_synced_sequence(self, steps: Sequence) -> Any:
-        return self._sequence(_SyncedSequence(steps), steps)
-
-    @_handles(messages.MULTI_GET)
-    def _cmd_multi_get(self, consistency: Consistency, keys: list[bytes]) -> list[bytes | None]:
-        self._read_allowed(consistency)
-        # The server walks the keys in the order it read them (wire order
-        # reversed) and stops at the first missing one (§6.2).
-        for key in reversed(keys):
-            if key not in self.store:
-                raise NotFound(key)
-        self._statistics.record("mget_info")
-        return [self.store.get(key) for key in keys]
-
-    @_handles(messages.MULTI_GET_OPTION)
-    def _cmd_multi_get_option(
-        self, consistency: Consistency, keys: list[bytes]
-    ) -> list[bytes | None]:
-        self._read_allowed(consistency)
-        self._statistics.record("mget_option_info")
-        return [self.store.get(key) for key in keys]
-
-    @_handles(messages.EXPECT_PROGRESS_POSSIBLE)
-    def _cmd_expect_progress_possible(self) -> bool:
-        return self.cluster._progress_possible()
-
-    @_handles(messages.STATISTICS_COMMAND)
-    def _cmd_statistics(self) -> Statistics:
-        return self.statistics()
-
-    @_handles(messages.COLLAPSE_TLOGS)
-    def _cmd_collapse_tlogs(self, count: int) -> list[int]:
-        if count < 1:
-            raise UnknownFailure(b"%d is not acceptable" % count)
-        entries = self.cluster.tlog_max_entries
-        completed = (self.store.txid - self._collapsed_upto) // entries
-        to_collapse = max(0, completed - count)
-        self._collapsed_upto += to_collapse * entries
-        # The 1.9 server announces tlogs to collapse + 2 frames (§8.6).
-        frames = to_collapse + 2 if to_collapse else 0
-        return [(index + 1) * _COLLAPSE_STEP for index in range(frames)]
-
-    @_handles(messages.USER_FUNCTION)
-    def _cmd_user_function(self, name: bytes, argument: bytes | None) -> Any:
-        function = self.cluster.user_functions.get(name)
-        if function is None:
-            raise BadInput(b"User function %s could not be found" % ocaml_quoted(name))
-
-        def run(transaction: Transaction) -> bytes | None:
-            try:
-                result = function(transaction, argument)
-            except ArakoonError:
-                raise
-            except Exception as error:
-                raise UserFunctionFailure(str(error).encode("utf-8", "backslashreplace")) from error
-            if isinstance(result, str):
-                return result.encode("utf-8")
-            if result is not None and not isinstance(result, bytes):
-                raise UserFunctionFailure(
-                    b"user function returned %s, not bytes" % type(result).__name__.encode()
-                )
-            return result
-
-        return self._update(_UserFunctionCall(name, argument), run)
-
-    @_handles(messages.ASSERT)
-    def _cmd_assert(self, consistency: Consistency, key: bytes, value: bytes | None) -> None:
-        self._read_allowed(consistency)
-        if self.store.get(key) != value:
-            raise AssertionFailed(key)
-
-    @_handles(messages.GET_KEY_COUNT)
-    def _cmd_get_key_count(self) -> int:
-        self._read_allowed(Consistent)
-        return len(self.store)
-
-    @_handles(messages.CONFIRM)
-    def _cmd_confirm(self, key: bytes, value: bytes) -> Any:
-        self._check_value_size(value)
-        self._read_allowed(Consistent)
-        if self.store.get(key) == value:
-            return None  # no update at all: the txid does not move
-        return self._cmd_set(key, value)
-
-    @_handles(messages.OPTIMIZE_DB)
-    def _cmd_optimize_db(self) -> None:
-        self._not_if_master()
-
-    @_handles(messages.DEFRAG_DB)
-    def _cmd_defrag_db(self) -> None:
-        self._not_if_master()
-
-    @_handles(messages.DELETE_PREFIX)
-    def _cmd_delete_prefix(self, prefix: bytes) -> Any:
-        def run(transaction: Transaction) -> int:
-            count = transaction.delete_prefix(prefix)
-            self._statistics.record("delete_prefix_info", "avg_del_prefix_size", count)
-            return count
-
-        return self._update(DeletePrefix(prefix), run)
-
-    @_handles(messages.VERSION_COMMAND)
-    def _cmd_version(self) -> Version:
-        info = b"revision: %s\ncompiled: %s\nmachine: %s\n" % (
-            ocaml_quoted(b"txarakoon.testing"),
-            ocaml_quoted(b"in-memory"),
-            ocaml_quoted(self.name_bytes),
-        )
-        return (*ARAKOON_VERSION, info)
-
-    @_handles(messages.ASSERT_EXISTS)
-    def _cmd_assert_exists(self, consistency: Consistency, key: bytes) -> None:
-        self._read_allowed(consistency)
-        if key not in self.store:
-            raise AssertionFailed(key)
-
-    @_handles(messages.DROP_MASTER)
-    def _cmd_drop_master(self) -> Deferred[None] | None:
-        if len(self.cluster.nodes) == 1:
-            raise NotSupported(_SINGLETON)
-        if self.who_master() == self.name:
-            return self.cluster._drop_master_command(self)
-        return None
-
-    @_handles(messages.CURRENT_STATE)
-    def _cmd_current_state(self) -> bytes:
-        if self.is_master:
-            return b"Stable_master"
-        if self.who_master() is not None:
-            return b"Slave_steady_state"
-        return b"Slave_waiting_for_prepare"
-
-    @_handles(messages.NOP)
-    def _cmd_nop(self) -> Any:
-        return self._update(_NOP, lambda transaction: None)
-
-    @_handles(messages.FLUSH_STORE)
-    def _cmd_flush_store(self) -> None:
-        return None
-
-    @_handles(messages.GET_TXID)
-    def _cmd_get_txid(self) -> Consistency:
-        return AtLeast(self.store.txid)
-
-    @_handles(messages.COPY_DB_TO_HEAD)
-    def _cmd_copy_db_to_head(self, tlogs_to_keep: int) -> None:
-        if tlogs_to_keep < 1:
-            raise UnknownFailure(b"tlogs_to_keep=%d is not acceptable" % tlogs_to_keep)
-        self._not_if_master()
-
-    # -- statistics -------------------------------------------------------------
-
-    def statistics(self) -> Statistics:
-        """The node's statistics, in the real server's field layout (§8.1)."""
-        stats = self._statistics
-        result: Statistics = {"start": stats.start, "last": self.cluster.clock.seconds()}
-        for name in _SIZES:
-            result[name] = stats.sizes[name].avg
-        for name in _SERIES:
-            result[name] = stats.series[name].as_dict()
-        result["mem_allocated"] = 0.0
-        result["mem_maxrss"] = 0
-        result["mem_minor_collections"] = 0
-        result["mem_major_collections"] = 0
-        result["mem_compactions"] = 0
-        result["node_is"] = {
-            node.name: Int64(node.store.txid) for node in self.cluster if node.alive
-        }
-        return result
-
-
-#: The prologue's magic and version; its cluster id (a string) follows.
-_PROLOGUE_HEAD: Final = Product(UINT32, UINT32)
-
-
-def _command_for(word: int) -> Command[Any]:
-    """The command a request's first word names, or _Close with the reply the
-    real server gives."""
-    if word & messages.MAGIC != messages.MAGIC:
-        raise _Close(messages.encode_error(NoMagic()))
-    opcode = word & _MASK
-    command = messages.COMMANDS_BY_OPCODE.get(opcode)
-    if command is None:
-        message = b"%x: command not found" % opcode
-        raise _Close(messages.encode_error(UnsupportedCommand(message)))
-    return command
-
-
-def _bad_arguments(command: Command[Any], error: ProtocolViolation) -> _Close:
-    """How the real server answers arguments it cannot decode."""
-    if not command.answers_bad_arguments:
-        return _Close(b"")
-    text = str(error)
-    message = text.encode() if text == _NOT_A_SEQUENCE else _UNKNOWN_FAILURE
-    return _Close(messages.encode_error(UnknownFailure(message)))
-
-
-class _Close(Exception):
-    """Write ``reply`` (possibly nothing) and close the connection."""
-
-    def __init__(self, reply: bytes) -> None:
-        super().__init__(reply)
-        self.reply = reply
-
-
-class NodeProtocol(Protocol):
-    """One client connection to an :class:`ArakoonNode`.
-
-    Reads incrementally (bytes may arrive in any chunks) with a linear buffer,
-    handles one request at a time, in order.
-
-    :ivar node: the node.
-    :ivar requests: how many requests were answered on this connection.
-    :ivar bytes_written: how many reply bytes were written.
-    """
-
-    log = Logger()
-
-    def __init__(self, node: ArakoonNode, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> None:
-        self.node = node
-        self.limit = limit
-        self.requests = 0
-        self.bytes_written = 0
-        self._reader = Reader(limit)
-        # What comes next on the wire: the prologue's head, its cluster id, a
-        # request's command word, or the arguments of `_command`.
-        self._expecting: Decoder[Any] = _PROLOGUE_HEAD
-        self._command: Command[Any] | None = None
-        self._started = False
-        self._greeted = False
-        self._busy = False
-        self._draining = False
-        self._closing = False
-        self._cut_remaining: int | None = node.cut_after
-        self._held: list[tuple[bytes, bool]] = []
-
-    def __repr__(self) -> str:
-        return f"<NodeProtocol {self.node.name} requests={self.requests}>"
-
-    @property
-    def closing(self) -> bool:
-        """Whether this connection is closed or closing."""
-        return self._closing
-
-    def cut_after(self, reply_bytes: int | None) -> None:
-        """Close this connection once it has written ``reply_bytes`` more bytes."""
-        self._cut_remaining = reply_bytes
-
-    def abort(self) -> None:
-        """Cut the connection now, without a reply."""
-        self._closing = True
-        if self.transport is not None:
-            self.transport.abortConnection()  # type: ignore[attr-defined]
-
-    # -- Protocol ---------------------------------------------------------------
-
-    def connectionMade(self) -> None:
-        self.node._connections.append(self)
-        if not self.node.stalled:
-            self._start()
-
-    def dataReceived(self, data: bytes) -> None:
-        if self._closing:
-            return
-        self._reader.feed(data)
-        self._drain()
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self._closing = True
-        self._reader.clear()
-        self.node._connection_lost(self)
-
-    # -- internals ----------------------------------------------------------------
-
-    def _start(self) -> None:
-        self._started = True
-        refusal = self.node._refusal(self)
-        if refusal is not None:
-            self._write(messages.encode_error(refusal))
-            self._close()
-            return
-        self._drain()
-
-    def _resume(self) -> None:
-        if self._closing:
-            return
-        if not self._started:
-            self._start()
-            return
-        held, self._held = self._held, []
-        for reply, close in held:
-            self._deliver(reply, close)
-        self._drain()
-
-    def _drain(self) -> None:
-        if self._draining:
-            return
-        self._draining = True
-        try:
-            self._drain_loop()
-        finally:
-            self._draining = False
-
-    def _drain_loop(self) -> None:
-        while self._started and not (self._busy or self._closing or self.node.stalled):
-            try:
-                if not self._read_next():
-                    return
-            except _Close as close:
-                if close.reply:
-                    self._write(close.reply)
-                self._close()
-            except Exception:
-                self.log.failure("Closing a connection to {node}", node=self.node.name)
-                self._close()
-
-    def _read_next(self) -> bool:
-        """Read what comes next and act on it; False if its bytes are not all
-        there yet."""
-        expecting = self._expecting
-        try:
-            value = self._reader.read(expecting)
-        except ProtocolViolation as error:
-            if self._command is None:
-                raise
-            raise _bad_arguments(self._command, error) from error
-        if value is NEED_DATA:
-            return False
-        if expecting is _PROLOGUE_HEAD:
-            magic, version = value
-            if magic != messages.MAGIC or version != messages.PROTOCOL_VERSION:
-                raise _Close(b"")
-            self._expecting = STRING
-        elif not self._greeted:
-            if value != self.node.cluster.cluster_id:
-                raise _Close(b"")
-            self._greeted = True
-            self._expecting = UINT32
-        elif self._command is None:
-            self._command = _command_for(value)
-            self._expecting = self._command.arguments_type
-        else:
-            command, self._command = self._command, None
-            self._expecting = UINT32
-            self._received(command, value)
-        return True
-
-    def _received(self, command: Command[Any], arguments: tuple[Any, ...]) -> None:
-        self._busy = True
-        try:
-            result = self.node._dispatch(command, arguments)
-        except Exception as error:
-            self._reply_error(error)
-            return
-        if isinstance(result, Deferred):
-            result.addCallbacks(
-                lambda value: self._reply_value(command, value),
-                lambda failure: self._reply_error(failure.value),
-            )
-            result.addErrback(lambda failure: self.log.failure("Reply failed", failure))
-        else:
-            self._reply_value(command, result)
-
-    def _reply_value(self, command: Command[Any], value: Any) -> None:
-        try:
-            reply = messages.encode_success(command.result, value)
-        except Exception as error:
-            self._reply_error(error)
-            return
-        self._send(reply, False)
-
-    def _reply_error(self, error: BaseException) -> None:
-        if isinstance(error, ArakoonError):
-            self._send(messages.encode_error(error), error.closes_connection)
-            return
-        self.log.failure(
-            "Unexpected error on {node}",
-            Failure(error),  # type: ignore[no-untyped-call]
-            node=self.node.name,
-        )
-        self._send(messages.encode_error(UnknownFailure(_UNKNOWN_FAILURE)), True)
-
-    def _send(self, reply: bytes, close: bool) -> None:
-        delay = self.node.reply_delay
-        if delay > 0:
-            self.node.cluster._call_later(delay, self._deliver, reply, close)
-        else:
-            self._deliver(reply, close)
-
-    def _deliver(self, reply: bytes, close: bool) -> None:
-        if self._closing:
-            return
-        if self.node.stalled:
-            self._held.append((reply, close))
-            return
-        if not self._write(reply):
-            return
-        self.requests += 1
-        if close:
-            self._close()
-            return
-        self._busy = False
-        self._drain()
-
-    def _write(self, data: bytes) -> bool:
-        """Write reply bytes; False when the connection was cut instead."""
-        assert self.transport is not None
-        remaining = self._cut_remaining
-        if remaining is not None and len(data) >= remaining:
-            self.transport.write(data[:remaining])
-            self.bytes_written += remaining
-            self._close()
-            return False
-        if remaining is not None:
-            self._cut_remaining = remaining - len(data)
-        self.transport.write(data)
-        self.bytes_written += len(data)
-        return True
-
-    def _close(self) -> None:
-        self._closing = True
-        if self.transport is not None:
-            self.transport.loseConnection()
-
 
 #: The handler of each command, keyed by its declaration.
-_HANDLERS: Final[dict[Command[Any], Callable[..., Any]]] = {
-    function.handles: function
-    for function in vars(ArakoonNode).values()
-    if isinstance(getattr(function, "handles", None), Command)
-}
+_HANDLERS: Final[dict[Command[Any], Callable[..., Any]]] = handlers_of(
+    reversed(ArakoonNode.__mro__)
+)
 
 
 def iter_handlers() -> Iterator[str]:

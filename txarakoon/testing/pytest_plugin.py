@@ -149,7 +149,7 @@ class Resolver:
         """``result``'s value, or its exception raised, once every cluster is
         flushed and (with ``advance``) the clock moved as far as needed. See
         :func:`txarakoon.testing.trial.resolve`."""
-        from .trial import DEFAULT_MAX_SECONDS, resolve
+        from .drive import DEFAULT_MAX_SECONDS, resolve
 
         if not self.clusters:
             raise RuntimeError(
@@ -166,7 +166,7 @@ class Resolver:
     def flush(self) -> bool:
         """Move bytes over the clusters' in-memory connections until none move;
         whether any did. Time does not move."""
-        from .trial import flush
+        from .drive import flush
 
         return flush(self.clusters)
 
@@ -249,7 +249,7 @@ def arakoon_memory_cluster_client(
 ) -> Iterator[ArakoonClient]:
     """An :class:`~txarakoon.cluster.ArakoonClient` connected in memory to
     ``arakoon_cluster``, on ``arakoon_clock``."""
-    from .trial import memory_cluster_client
+    from .drive import memory_cluster_client
 
     client = memory_cluster_client(arakoon_cluster)
     yield client
