@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from txarakoon.codec import Receiver, decode
 from txarakoon.errors import ArakoonError, ProtocolViolation
 from txarakoon.messages import prologue
+from txarakoon.reader import NEED_DATA, Reader
 
 from .helpers import vectors
 
@@ -95,20 +96,19 @@ def test_unknown_opcode_reply_is_unsupported_command_not_a_key_error() -> None:
 
 def _feed(receiver: Receiver[Any], chunks: list[bytes]) -> tuple[str, Any]:
     """Drive a receive coroutine with bytes arriving in ``chunks``, as the
-    protocol does: buffer, and resume only when enough bytes are there."""
-    buffer = b""
-    pending = iter(chunks)
+    protocol does: through a Reader, resumed as each chunk arrives."""
+    reader = Reader()
     try:
-        wanted = next(receiver)
-        while True:
-            while len(buffer) < wanted:
-                buffer += next(pending)
-            data, buffer = buffer[:wanted], buffer[wanted:]
-            wanted = receiver.send(data)
-    except StopIteration as done:
-        return ("value", done.value)
+        value = reader.start(receiver)
+        for chunk in chunks:
+            if value is not NEED_DATA:
+                break
+            reader.feed(chunk)
+            value = reader.resume()
     except ArakoonError as error:
         return ("error", (type(error), error.code, error.message))
+    assert value is not NEED_DATA, "the reply ended before its last byte"
+    return ("value", value)
 
 
 def _chunked(data: bytes, cuts: list[int]) -> list[bytes]:

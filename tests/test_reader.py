@@ -204,3 +204,13 @@ def test_start_refuses_a_second_value_while_one_is_read() -> None:
     assert reader.read(STRING) is NEED_DATA
     with pytest.raises(RuntimeError, match="already being read"):
         reader.start(STRING.receive())
+
+
+def test_feeding_says_when_a_value_in_progress_can_move_on() -> None:
+    reader = Reader()
+    wire = STRING.encode(b"x" * 100)
+    assert reader.feed(wire[:10]) is True  # nothing in progress: worth a read
+    assert reader.read(STRING) is NEED_DATA
+    assert reader.feed(wire[10:50]) is False  # still short of the 100 bytes
+    assert reader.feed(wire[50:]) is True
+    assert reader.read(STRING) == b"x" * 100

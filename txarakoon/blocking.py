@@ -257,8 +257,8 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
                 chunk = sock.recv(READ_SIZE)
                 if not chunk:
                     raise _EndOfStream(f"connection closed {len(reader)} bytes into a reply")
-                reader.feed(chunk)
-                outcome = reader.read(reply)
+                if reader.feed(chunk):
+                    outcome = reader.read(reply)
         except _EndOfStream as error:
             self.close()
             raise ConnectionLost(error, request) from None

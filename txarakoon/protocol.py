@@ -279,10 +279,9 @@ class ArakoonProtocol(
             # owed to anyone: what still arrives is dropped.
             return
         self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
-        self._reader.feed(data)
-        if self._draining:
-            # Re-entered from a callback run while reading: the loop below
-            # picks the bytes up.
+        if not self._reader.feed(data) or self._draining:
+            # A reply still short of the bytes it waits for; or re-entered
+            # from a callback run while reading, whose loop picks them up.
             return
         self._draining = True
         try:

@@ -137,18 +137,23 @@ class Reader:
         bytes already unread count towards them); otherwise 0."""
         return self._wanted if self._receiver is not None else 0
 
-    def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Add bytes that arrived."""
-        if not data:
-            return
-        if type(data) is not bytes:
-            data = bytes(data)
-        if self._offset == len(self._data) and not self._pieces:
-            self._data = data
-            self._offset = 0
-        else:
-            self._pieces.append(data)
-            self._pieces_size += len(data)
+    def feed(self, data: bytes | bytearray | memoryview) -> bool:
+        """Add bytes that arrived. Returns whether :meth:`read` may now make
+        progress: false only while a value in progress still lacks bytes, so
+        that a driver fed a large value in small pieces need not ask after
+        each."""
+        if data:
+            if type(data) is not bytes:
+                data = bytes(data)
+            if self._offset == len(self._data) and not self._pieces:
+                self._data = data
+                self._offset = 0
+            else:
+                self._pieces.append(data)
+                self._pieces_size += len(data)
+        if self._receiver is None:
+            return True
+        return len(self._data) - self._offset + self._pieces_size >= self._wanted
 
     def clear(self) -> None:
         """Drop every unread byte and the value in progress (the stream is
@@ -169,7 +174,7 @@ class Reader:
         consumed.
         """
         if self._receiver is not None:
-            return self._resume()  # type: ignore[return-value]
+            return self.resume()  # type: ignore[return-value]
         if self._offset == len(self._data) and not self._pieces:
             if decoder.min_size:
                 # Nothing to read yet: the coroutine is not started, so that
@@ -204,11 +209,14 @@ class Reader:
             value: T = done.value
             return value
         self._receiver = receiver
-        return self._resume()  # type: ignore[return-value]
+        return self.resume()  # type: ignore[return-value]
 
-    def _resume(self) -> object:
+    def resume(self) -> object:
+        """Resume the value in progress (:attr:`reading`) with the bytes fed
+        since: its value, or :data:`NEED_DATA`."""
         receiver = self._receiver
-        assert receiver is not None
+        if receiver is None:
+            raise RuntimeError("no value is being read")
         wanted = self._wanted
         try:
             while True:
