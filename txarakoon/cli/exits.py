@@ -1,0 +1,45 @@
+"""The command line's exit codes, and what an error means for it."""
+
+from __future__ import annotations
+
+from .. import errors
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_NO_MASTER = 3
+EXIT_UNREACHABLE = 4
+EXIT_OUTCOME_UNKNOWN = 5
+EXIT_TIMEOUT = 6
+EXIT_ARAKOON_ERROR = 7
+EXIT_CONFIG = 8
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code for a failed call."""
+    if isinstance(error, (errors.NotFound, errors.AssertionFailed)):
+        return EXIT_NOT_FOUND
+    if isinstance(error, errors.NoMasterError):
+        return EXIT_NO_MASTER
+    if isinstance(error, errors.OutcomeUnknown):
+        return EXIT_OUTCOME_UNKNOWN
+    if isinstance(error, errors.RequestTimeout):
+        return EXIT_TIMEOUT
+    if isinstance(error, (errors.RequestNotProcessed, errors.ConnectionLost)):
+        return EXIT_UNREACHABLE
+    return EXIT_ARAKOON_ERROR
+
+
+def describe(error: BaseException) -> str:
+    """What to tell the user about a failed call."""
+    if isinstance(error, errors.NotFound):
+        return f"not found: {error}"
+    if isinstance(error, errors.AssertionFailed):
+        return f"assertion failed: {error}"
+    if isinstance(error, errors.NoMasterError):
+        return f"no master: {error}"
+    if isinstance(error, errors.OutcomeUnknown):
+        return f"outcome unknown, the write may or may not have been applied: {error}"
+    if isinstance(error, errors.RequestTimeout):
+        return f"timed out: {error}"
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,162 @@
+"""The command line's options and sub-commands, and the cluster they name."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from .. import __version__
+from ..config import ClusterConfig, ConfigError, TLSConfig
+from . import commands
+from .commands import Runner
+
+
+def cluster_config(args: argparse.Namespace) -> ClusterConfig:
+    if args.config and args.nodes:
+        raise ConfigError("give --config or --nodes, not both")
+    # The environment is only a default: an explicit --config wins over it.
+    nodes = args.nodes or (None if args.config else os.environ.get("TXARAKOON_NODES"))
+    if args.config:
+        config = ClusterConfig.from_ini(args.config)
+    elif nodes:
+        config = ClusterConfig.from_spec(nodes)
+    else:
+        raise ConfigError(
+            "no cluster: give --config FILE.ini or --nodes CLUSTER@name=host:port,..."
+        )
+    if args.tls_ca:
+        tls = TLSConfig(
+            args.tls_ca,
+            args.tls_cert,
+            args.tls_key,
+            args.tls_version,
+            args.tls_verify_hostname,
+        )
+        config = ClusterConfig(config.cluster_id, config.nodes, tls, config.keepalive)
+    return config
+
+
+def _add_common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    where = parser.add_argument_group("cluster")
+    where.add_argument("--config", metavar="FILE.ini", help="an Arakoon cluster configuration")
+    where.add_argument(
+        "--nodes",
+        metavar="CLUSTER@name=host:port,...",
+        help="the cluster id and its nodes (default: $TXARAKOON_NODES)",
+    )
+    where.add_argument("--timeout", type=float, default=30.0, help="seconds per call (30)")
+    tls = parser.add_argument_group("TLS")
+    tls.add_argument("--tls-ca", metavar="PEM", help="CA certificate: turns TLS on")
+    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    tls.add_argument("--tls-key", metavar="PEM", help="client certificate's key")
+    tls.add_argument("--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum")
+    tls.add_argument("--tls-verify-hostname", action="store_true", help="check host names")
+    output = parser.add_argument_group("input and output")
+    output.add_argument("--json", action="store_true", help="print JSON for scripts")
+    output.add_argument("--hex", action="store_true", help="keys and values in hexadecimal")
+    if suppress:
+        for action in parser._actions:
+            action.default = argparse.SUPPRESS
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="txarakoon",
+        description="Talk to an Arakoon cluster, or run an in-memory one.",
+        epilog="Exit codes: 0 ok, 1 not found, 2 usage, 3 no master, 4 unreachable, "
+        "5 outcome unknown, 6 timeout, 7 other Arakoon error, 8 bad configuration.",
+    )
+    parser.add_argument("--version", action="version", version=f"txarakoon {__version__}")
+    _add_common_options(parser, suppress=False)
+    # Sub-commands accept the same options after their name; SUPPRESS keeps a
+    # value given before the name from being reset by the sub-command's default.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    _add_common_options(common, suppress=True)
+
+    reads = argparse.ArgumentParser(add_help=False)
+    reads.add_argument("--dirty", action="store_true", help="allow a stale read from any node")
+    reads.add_argument("--at-least", type=int, metavar="TXID", help="read at least this txid")
+
+    per_node = argparse.ArgumentParser(add_help=False)
+    per_node.add_argument("--node", help="ask this node (default: the cluster / its master)")
+
+    admin_node = argparse.ArgumentParser(add_help=False)
+    admin_node.add_argument("--node", required=True, help="the node to act on")
+
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, runner: Runner, help_text: str, *parents: argparse.ArgumentParser) -> Any:
+        sub = subparsers.add_parser(
+            name, help=help_text, description=help_text, parents=[common, *parents]
+        )
+        sub.set_defaults(runner=runner)
+        return sub
+
+    add("get", commands._get, "print the value of a key", reads).add_argument("key")
+    sub = add("set", commands._set, "bind a key to a value")
+    sub.add_argument("key")
+    sub.add_argument("value")
+    add("delete", commands._delete, "delete a key").add_argument("key")
+    add(
+        "exists", commands._exists, "whether a key is bound (exit code 1 if not)", reads
+    ).add_argument("key")
+    sub = add("range", commands._range, "list keys (or entries) in a range", reads)
+    sub.add_argument("--begin", help="first key (default: the first)")
+    sub.add_argument("--begin-exclusive", action="store_true")
+    sub.add_argument("--end", help="last key (default: the last)")
+    sub.add_argument("--end-inclusive", action="store_true")
+    sub.add_argument("--max", type=int, default=-1, help="at most this many (default: all)")
+    sub.add_argument("--entries", action="store_true", help="print keys and values")
+    sub = add("prefix", commands._prefix, "list keys starting with a prefix", reads)
+    sub.add_argument("prefix")
+    sub.add_argument("--max", type=int, default=-1, help="at most this many (default: all)")
+    add(
+        "delete-prefix", commands._delete_prefix, "delete every key starting with a prefix"
+    ).add_argument("prefix")
+    add("who-master", commands._who_master, "print the master's name", per_node)
+    add("statistics", commands._statistics, "print a node's statistics", per_node)
+    add("version", commands._version, "print a node's version", per_node)
+    add("current-state", commands._current_state, "print a node's consensus state", per_node)
+    add("txid", commands._txid, "print a node's last applied update number", per_node)
+    add("optimize-db", commands._admin("optimize_db"), "optimise a slave's database", admin_node)
+    add("defrag-db", commands._admin("defrag_db"), "defragment a slave's database", admin_node)
+    add(
+        "drop-master",
+        commands._admin("drop_master"),
+        "make the master give up mastership",
+        admin_node,
+    )
+    add("flush-store", commands._admin("flush_store"), "flush a node's store to disk", admin_node)
+    sub = add(
+        "copy-db-to-head",
+        commands._admin("copy_db_to_head", "keep"),
+        "copy a slave's db to head",
+        admin_node,
+    )
+    sub.add_argument("--keep", type=int, required=True, help="tlogs to keep (>= 1)")
+    sub = add(
+        "collapse-tlogs",
+        commands._admin("collapse_tlogs", "keep"),
+        "collapse a node's tlogs",
+        admin_node,
+    )
+    sub.add_argument("--keep", type=int, required=True, help="tlogs to keep (>= 1)")
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="run an in-memory Arakoon cluster for development",
+        description="Run an in-memory Arakoon cluster on loopback and print its .ini.",
+    )
+    serve.add_argument("--nodes", type=int, default=3, help="how many nodes (3)")
+    serve.add_argument("--port", type=int, default=0, help="first client port (0: any free)")
+    serve.add_argument("--cluster-id", default="arakoon")
+    serve.add_argument("--interface", default="127.0.0.1")
+    serve.set_defaults(runner=None)
+    demo = subparsers.add_parser(
+        "demo",
+        help="tour the API against an embedded in-memory cluster",
+        description="Start an in-memory 3-node Arakoon and tour the API against it.",
+    )
+    demo.set_defaults(runner=None)
+    return parser
