@@ -5,6 +5,10 @@ or ``--nodes CLUSTER@name=host:port,...``; ``serve`` and ``demo`` run the
 in-memory Arakoon of :mod:`txarakoon.testing`. Run ``txarakoon --help`` and
 ``txarakoon COMMAND --help``.
 
+:func:`main` is the console script. :func:`run` runs one command under a
+reactor you give it, so that a test can run the command line in its own
+process against the in-memory cluster.
+
 Exit codes: 0 success; 1 key not found or assertion failed; 2 usage error;
 3 no master; 4 a node could not be reached; 5 outcome unknown (a write may or
 may not have been applied); 6 timeout; 7 any other Arakoon error; 8 bad
@@ -14,67 +18,126 @@ configuration.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
 from ..config import ConfigError
-from .commands import Runner
-from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, describe, exit_code
-from .options import cluster_config, parser
+from .commands import Runner, UsageError
+from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_USAGE, describe, exit_code
+from .options import ParserExit, cluster_config, parser
 from .output import Output
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from ..cluster import EndpointFactory
+
+__all__ = ["main", "run"]
 
 
-def _run_client(args: argparse.Namespace, runner: Runner, stream: TextIO) -> int:
-    from twisted.internet import task
+def _parse(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> argparse.Namespace | int:
+    """The parsed command line, or the exit code if the parser is done."""
+    try:
+        return parser(stdout, stderr).parse_args(argv)
+    except ParserExit as done:
+        return done.status
 
+
+async def _send(
+    args: argparse.Namespace,
+    reactor: Any,
+    stdout: TextIO,
+    stderr: TextIO,
+    environ: Mapping[str, str],
+    endpoint_factory: EndpointFactory | None,
+) -> int:
     from ..cluster import ArakoonClient
 
     try:
-        config = cluster_config(args)
+        config = cluster_config(args, environ)
     except (ConfigError, OSError) as error:
-        print(f"txarakoon: bad configuration: {error}", file=sys.stderr)
+        print(f"txarakoon: bad configuration: {error}", file=stderr)
         return EXIT_CONFIG
-    out = Output(args.json, args.hex, stream)
-    status: list[int] = []
+    out = Output(args.json, args.hex, stdout)
+    runner: Runner = args.runner
+    client = ArakoonClient(config, reactor, timeout=args.timeout, endpoint_factory=endpoint_factory)
+    try:
+        return await runner(client, args, out)
+    except UsageError as error:
+        print(f"txarakoon: {error}", file=stderr)
+        return EXIT_USAGE
+    except (errors.ArakoonError, errors.ConnectionFailure) as error:
+        print(f"txarakoon: {describe(error)}", file=stderr)
+        return exit_code(error)
+    finally:
+        await client.disconnect()
 
-    async def run(reactor: Any) -> None:
-        client = ArakoonClient(config, reactor, timeout=args.timeout)
-        try:
-            status.append(await runner(client, args, out))
-        except (errors.ArakoonError, errors.ConnectionFailure) as error:
-            print(f"txarakoon: {describe(error)}", file=sys.stderr)
-            status.append(exit_code(error))
-        finally:
-            await client.disconnect()
 
+async def run(
+    argv: Sequence[str],
+    reactor: Any,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+    endpoint_factory: EndpointFactory | None = None,
+) -> int:
+    """Run the command ``argv`` (without the program name) under ``reactor``,
+    which must be running, or be the clock of an in-memory cluster that
+    ``endpoint_factory`` connects to (see
+    :func:`txarakoon.testing.trial.memory_cluster_client`); returns the exit
+    code. ``environ`` stands for ``os.environ``. ``serve`` and ``demo`` run
+    their own reactor: use :func:`main` for them."""
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    args = _parse(argv, stdout, stderr)
+    if isinstance(args, int):
+        return args
+    if args.command in ("serve", "demo"):
+        print(f"txarakoon: {args.command} runs its own reactor: use main()", file=stderr)
+        return EXIT_USAGE
+    environ = os.environ if environ is None else environ
+    return await _send(args, reactor, stdout, stderr, environ, endpoint_factory)
+
+
+def _react(send: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
+    """Run ``send(reactor)`` under the global reactor; its exit code."""
+    from twisted.internet import task
     from twisted.internet.defer import Deferred
 
-    def start(reactor: Any) -> Deferred[None]:
-        return Deferred.fromCoroutine(run(reactor))
+    codes: list[int] = []
 
-    try:
-        task.react(start)
-    except SystemExit as stop:
-        if stop.code not in (0, None):
-            return int(stop.code) if isinstance(stop.code, int) else EXIT_ARAKOON_ERROR
-    return status[0] if status else EXIT_ARAKOON_ERROR
+    async def record(reactor: Any) -> None:
+        codes.append(await send(reactor))
+
+    # react() always exits; the command chose its own code.
+    with contextlib.suppress(SystemExit):
+        task.react(lambda reactor: Deferred.fromCoroutine(record(reactor)))
+    # No code: the command raised something unexpected, which react() logged.
+    return codes[0] if codes else EXIT_ARAKOON_ERROR
 
 
-def main(argv: Sequence[str] | None = None, stream: TextIO | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    args = parser().parse_args(argv)
-    out = stream or sys.stdout
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line (``argv``: default ``sys.argv[1:]``); returns the
+    exit code."""
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    args = _parse(argv, stdout, stderr)
+    if isinstance(args, int):
+        return args
     if args.command == "serve":
         from ..demo import serve
 
-        return serve(args.nodes, args.port, args.cluster_id, args.interface, out)
+        return serve(args.nodes, args.port, args.cluster_id, args.interface, stdout)
     if args.command == "demo":
         from ..demo import demo
 
-        return demo(out)
-    runner: Runner = args.runner
-    return _run_client(args, runner, out)
+        return demo(stdout)
+    return _react(lambda reactor: _send(args, reactor, stdout, stderr, os.environ, None))

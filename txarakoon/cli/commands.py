@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..consistency import AtLeast, Consistency, Consistent, NoGuarantees
-from .exits import EXIT_NO_MASTER, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
+from .exits import EXIT_NO_MASTER, EXIT_NOT_FOUND, EXIT_OK
 from .output import Output
 
 Runner = Callable[[Any, argparse.Namespace, Output], Coroutine[Any, Any, int]]
+
+
+class UsageError(Exception):
+    """A mistake on the command line that the parser could not see (exit code 2)."""
 
 
 def _data(args: argparse.Namespace, text: str) -> bytes:
@@ -19,13 +22,8 @@ def _data(args: argparse.Namespace, text: str) -> bytes:
         try:
             return bytes.fromhex(text)
         except ValueError:
-            raise SystemExit(_usage_error(f"not hexadecimal: {text!r}")) from None
+            raise UsageError(f"not hexadecimal: {text!r}") from None
     return text.encode("utf-8")
-
-
-def _usage_error(message: str) -> int:
-    print(f"txarakoon: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _consistency(args: argparse.Namespace) -> Consistency:

@@ -3,20 +3,71 @@
 from __future__ import annotations
 
 import argparse
-import os
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import __version__
 from ..config import ClusterConfig, ConfigError, TLSConfig
 from . import commands
 from .commands import Runner
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
-def cluster_config(args: argparse.Namespace) -> ClusterConfig:
+
+class ParserExit(Exception):
+    """The parser is done: it printed help or a usage error; exit with ``status``."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that prints to the given streams and raises
+    :class:`ParserExit` instead of exiting, so that the command line can run
+    inside a test's process."""
+
+    def __init__(self, *args: Any, stdout: TextIO, stderr: TextIO, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
+        super().print_help(file or self.stdout)
+
+    def print_usage(self, file: SupportsWrite[str] | None = None) -> None:
+        super().print_usage(file or self.stdout)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self.stderr.write(message)
+        raise ParserExit(status)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(self.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _Version(argparse.Action):
+    """``--version``, printed to the parser's stream (argparse's own action
+    writes to ``sys.stdout``)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        assert isinstance(parser, Parser)
+        parser.stdout.write(f"txarakoon {__version__}\n")
+        parser.exit()
+
+
+def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ClusterConfig:
+    """The cluster the options (or the environment) name."""
     if args.config and args.nodes:
         raise ConfigError("give --config or --nodes, not both")
     # The environment is only a default: an explicit --config wins over it.
-    nodes = args.nodes or (None if args.config else os.environ.get("TXARAKOON_NODES"))
+    nodes = args.nodes or (None if args.config else environ.get("TXARAKOON_NODES"))
     if args.config:
         config = ClusterConfig.from_ini(args.config)
     elif nodes:
@@ -37,7 +88,7 @@ def cluster_config(args: argparse.Namespace) -> ClusterConfig:
     return config
 
 
-def _add_common_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+def _add_common_options(parser: Parser, suppress: bool) -> None:
     where = parser.add_argument_group("cluster")
     where.add_argument("--config", metavar="FILE.ini", help="an Arakoon cluster configuration")
     where.add_argument(
@@ -60,35 +111,49 @@ def _add_common_options(parser: argparse.ArgumentParser, suppress: bool) -> None
             action.default = argparse.SUPPRESS
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def parser(stdout: TextIO, stderr: TextIO) -> Parser:
+    """The parser of the whole command line, printing to these streams."""
+    parser = Parser(
+        stdout=stdout,
+        stderr=stderr,
         prog="txarakoon",
         description="Talk to an Arakoon cluster, or run an in-memory one.",
         epilog="Exit codes: 0 ok, 1 not found, 2 usage, 3 no master, 4 unreachable, "
         "5 outcome unknown, 6 timeout, 7 other Arakoon error, 8 bad configuration.",
     )
-    parser.add_argument("--version", action="version", version=f"txarakoon {__version__}")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     _add_common_options(parser, suppress=False)
     # Sub-commands accept the same options after their name; SUPPRESS keeps a
     # value given before the name from being reset by the sub-command's default.
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common = Parser(
+        stdout=stdout, stderr=stderr, add_help=False, argument_default=argparse.SUPPRESS
+    )
     _add_common_options(common, suppress=True)
 
-    reads = argparse.ArgumentParser(add_help=False)
+    reads = Parser(stdout=stdout, stderr=stderr, add_help=False)
     reads.add_argument("--dirty", action="store_true", help="allow a stale read from any node")
     reads.add_argument("--at-least", type=int, metavar="TXID", help="read at least this txid")
 
-    per_node = argparse.ArgumentParser(add_help=False)
+    per_node = Parser(stdout=stdout, stderr=stderr, add_help=False)
     per_node.add_argument("--node", help="ask this node (default: the cluster / its master)")
 
-    admin_node = argparse.ArgumentParser(add_help=False)
+    admin_node = Parser(stdout=stdout, stderr=stderr, add_help=False)
     admin_node.add_argument("--node", required=True, help="the node to act on")
 
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+    )
 
-    def add(name: str, runner: Runner, help_text: str, *parents: argparse.ArgumentParser) -> Any:
+    def add(name: str, runner: Runner, help_text: str, *parents: Parser) -> Any:
         sub = subparsers.add_parser(
-            name, help=help_text, description=help_text, parents=[common, *parents]
+            name,
+            stdout=stdout,
+            stderr=stderr,
+            help=help_text,
+            description=help_text,
+            parents=[common, *parents],
         )
         sub.set_defaults(runner=runner)
         return sub
@@ -145,6 +210,8 @@ def parser() -> argparse.ArgumentParser:
 
     serve = subparsers.add_parser(
         "serve",
+        stdout=stdout,
+        stderr=stderr,
         help="run an in-memory Arakoon cluster for development",
         description="Run an in-memory Arakoon cluster on loopback and print its .ini.",
     )
@@ -155,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     serve.set_defaults(runner=None)
     demo = subparsers.add_parser(
         "demo",
+        stdout=stdout,
+        stderr=stderr,
         help="tour the API against an embedded in-memory cluster",
         description="Start an in-memory 3-node Arakoon and tour the API against it.",
     )
