@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
 from ..config import ConfigError
-from .commands import Runner, UsageError
+from .commands import SubCommand, UsageError
 from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_USAGE, describe, exit_code
 from .options import ParserExit, cluster_config, parser
 from .output import Output
@@ -61,10 +61,10 @@ async def _send(
         print(f"txarakoon: bad configuration: {error}", file=stderr)
         return EXIT_CONFIG
     out = Output(args.json, args.hex, stdout)
-    runner: Runner = args.runner
+    subcommand: SubCommand = args.subcommand
     client = ArakoonClient(config, reactor, timeout=args.timeout, endpoint_factory=endpoint_factory)
     try:
-        return await runner(client, args, out)
+        return await subcommand.run(client, args, out)
     except UsageError as error:
         print(f"txarakoon: {error}", file=stderr)
         return EXIT_USAGE

@@ -1,23 +1,84 @@
-"""The sub-commands that talk to a cluster: what each sends and prints."""
+"""The sub-commands that talk to a cluster.
+
+Most are derived from the command declarations (:data:`txarakoon.messages.COMMANDS`):
+a declaration's arguments become the sub-command's arguments, its facts say
+whether it reads (``--dirty``, ``--at-least``) and which node it may or must
+go to (``--node``), and its result type says what is printed and what the exit
+code means. Only what does not map one to one is written by hand, in
+:mod:`txarakoon.cli.special`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Coroutine
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
+from ..codec import BOOL, CONSISTENCY, UNIT, Option, RequestList, String
 from ..consistency import AtLeast, Consistency, Consistent, NoGuarantees
-from .exits import EXIT_NO_MASTER, EXIT_NOT_FOUND, EXIT_OK
+from ..messages import Argument, Command
+from .exits import EXIT_NOT_FOUND, EXIT_OK
 from .output import Output
 
-Runner = Callable[[Any, argparse.Namespace, Output], Coroutine[Any, Any, int]]
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
+    from ..client import Async, ClientMixin
+    from ..cluster import ArakoonClient, NodeClient
+
+__all__ = ["Runner", "SubCommand", "UsageError", "derive"]
+
+#: Runs a sub-command: sends what it sends, prints, returns the exit code.
+Runner = Callable[["ArakoonClient", argparse.Namespace, Output], Coroutine[Any, Any, int]]
+
+#: Where a command goes: anywhere the cluster sends it, optionally to one
+#: node (``--node``), or to the one node it must name.
+NodeRule = Literal["cluster", "optional", "required"]
 
 
 class UsageError(Exception):
     """A mistake on the command line that the parser could not see (exit code 2)."""
 
 
-def _data(args: argparse.Namespace, text: str) -> bytes:
+def _nothing(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class SubCommand:
+    """One sub-command: its name, the declarations it sends, its own
+    arguments and how it runs."""
+
+    name: str
+    help: str
+    sends: tuple[Command[Any], ...]
+    run: Runner
+    add_arguments: Callable[[argparse.ArgumentParser], None] = _nothing
+
+    @property
+    def reads(self) -> bool:
+        """Whether it takes ``--dirty`` and ``--at-least``."""
+        return self.sends[0].takes_consistency
+
+    @property
+    def node(self) -> NodeRule:
+        return node_rule(self.sends[0])
+
+
+def node_rule(command: Command[Any]) -> NodeRule:
+    """Admin commands act on the node named; the other reads without a
+    consistency (statistics, version, ...) describe one node, by default the
+    one the cluster sends them to."""
+    if command.admin:
+        return "required"
+    if command.read_only and not command.takes_consistency:
+        return "optional"
+    return "cluster"
+
+
+def data(args: argparse.Namespace, text: str) -> bytes:
+    """A key or value from the command line."""
     if args.hex:
         try:
             return bytes.fromhex(text)
@@ -26,114 +87,131 @@ def _data(args: argparse.Namespace, text: str) -> bytes:
     return text.encode("utf-8")
 
 
-def _consistency(args: argparse.Namespace) -> Consistency:
+def consistency(args: argparse.Namespace) -> Consistency:
     if getattr(args, "at_least", None) is not None:
         return AtLeast(args.at_least)
     return NoGuarantees if getattr(args, "dirty", False) else Consistent
 
 
-# -- commands ------------------------------------------------------------------
+def target(client: ArakoonClient, args: argparse.Namespace) -> ClientMixin[Async]:
+    """The cluster, or the node ``--node`` names."""
+    name: str | None = getattr(args, "node", None)
+    return client.node(name) if name else client
 
 
-async def _get(client: Any, args: argparse.Namespace, out: Output) -> int:
-    out.emit(await client.get(_data(args, args.key), consistency=_consistency(args)))
-    return EXIT_OK
+def node(client: ArakoonClient, args: argparse.Namespace) -> NodeClient:
+    """The node ``--node`` names (an admin command's)."""
+    return client.node(args.node)
 
 
-async def _set(client: Any, args: argparse.Namespace, out: Output) -> int:
-    await client.set(_data(args, args.key), _data(args, args.value))
-    return EXIT_OK
+# -- derivation ---------------------------------------------------------------
+
+#: The sub-command names that differ from their declaration's (as released).
+_NAMES = {"prefix_keys": "prefix", "get_txid": "txid"}
+#: The client methods whose names differ from their declaration's.
+_METHODS = {"prefix_keys": "prefix", "current_state": "get_current_state", "assert": "assert_"}
+#: Integer arguments, by declared name: their option, default (``None``:
+#: required) and help. An integer's meaning is not in its wire type, so each
+#: needs a line here.
+_INTEGERS: dict[str, tuple[str, int | None, str]] = {
+    "max_elements": ("--max", -1, "at most this many (default: all)"),
+    "tlogs_to_keep": ("--keep", None, "tlogs to keep (at least 1)"),
+}
 
 
-async def _delete(client: Any, args: argparse.Namespace, out: Output) -> int:
-    await client.delete(_data(args, args.key))
-    return EXIT_OK
+@dataclass(frozen=True)
+class _Parameter:
+    """A declared argument on the command line: a positional for a byte
+    string (several for a list), an option for an optional one or an integer."""
 
+    argument: Argument
+    kind: Literal["bytes", "optional", "list", "integer"]
 
-async def _exists(client: Any, args: argparse.Namespace, out: Output) -> int:
-    found = await client.exists(_data(args, args.key), consistency=_consistency(args))
-    out.emit(found)
-    return EXIT_OK if found else EXIT_NOT_FOUND
+    @property
+    def dest(self) -> str:
+        # Prefixed, so that no declared name can collide with an option's.
+        return f"arg_{self.argument.name}"
 
-
-async def _range(client: Any, args: argparse.Namespace, out: Output) -> int:
-    method = client.range_entries if args.entries else client.range
-    begin = None if args.begin is None else _data(args, args.begin)
-    end = None if args.end is None else _data(args, args.end)
-    result = await method(
-        begin,
-        not args.begin_exclusive,
-        end,
-        args.end_inclusive,
-        args.max,
-        consistency=_consistency(args),
-    )
-    out.emit(result)
-    return EXIT_OK
-
-
-async def _prefix(client: Any, args: argparse.Namespace, out: Output) -> int:
-    out.emit(
-        await client.prefix(_data(args, args.prefix), args.max, consistency=_consistency(args))
-    )
-    return EXIT_OK
-
-
-async def _delete_prefix(client: Any, args: argparse.Namespace, out: Output) -> int:
-    out.emit(await client.delete_prefix(_data(args, args.prefix)))
-    return EXIT_OK
-
-
-def _target(client: Any, args: argparse.Namespace) -> Any:
-    return client.node(args.node) if getattr(args, "node", None) else client
-
-
-async def _who_master(client: Any, args: argparse.Namespace, out: Output) -> int:
-    master = await _target(client, args).who_master()
-    out.emit(master)
-    return EXIT_OK if master is not None else EXIT_NO_MASTER
-
-
-async def _statistics(client: Any, args: argparse.Namespace, out: Output) -> int:
-    out.emit(await _target(client, args).statistics())
-    return EXIT_OK
-
-
-async def _version(client: Any, args: argparse.Namespace, out: Output) -> int:
-    major, minor, patch, info = await _target(client, args).version()
-    if out.as_json:
-        out.emit({"version": f"{major}.{minor}.{patch}", "info": info})
-    else:
-        out.emit(f"{major}.{minor}.{patch}\n{out.text(info).rstrip()}")
-    return EXIT_OK
-
-
-async def _current_state(client: Any, args: argparse.Namespace, out: Output) -> int:
-    out.emit(await _target(client, args).get_current_state())
-    return EXIT_OK
-
-
-async def _txid(client: Any, args: argparse.Namespace, out: Output) -> int:
-    txid = await _target(client, args).get_txid()
-    out.emit(txid.i if isinstance(txid, AtLeast) else repr(txid))
-    return EXIT_OK
-
-
-def _admin(method: str, *fields: str) -> Runner:
-    async def run(client: Any, args: argparse.Namespace, out: Output) -> int:
-        node = client.node(args.node)
-        values = [getattr(args, field) for field in fields]
-        if method == "collapse_tlogs":
-
-            def progress(value: int) -> None:
-                if not out.as_json:
-                    print(f"progress {value}", file=out.stream)
-
-            result = await node.collapse_tlogs(*values, progress)
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        name = self.argument.name
+        metavar = name.upper()
+        if self.kind == "bytes":
+            parser.add_argument(self.dest, metavar=metavar)
+        elif self.kind == "list":
+            parser.add_argument(self.dest, metavar=metavar.rstrip("S"), nargs="+")
+        elif self.kind == "optional":
+            option = "--" + name.replace("_", "-")
+            parser.add_argument(option, dest=self.dest, metavar=metavar, help="(default: none)")
         else:
-            result = await getattr(node, method)(*values)
-        if result is not None:
-            out.emit(result)
+            option, default, help_text = _INTEGERS[name]
+            parser.add_argument(
+                option,
+                dest=self.dest,
+                type=int,
+                metavar="N",
+                default=default,
+                required=default is None,
+                help=help_text,
+            )
+
+    def value(self, args: argparse.Namespace, out: Output) -> Any:
+        given = getattr(args, self.dest)
+        if self.kind in ("bytes", "optional"):
+            return None if given is None else data(args, given)
+        if self.kind == "list":
+            return [data(args, item) for item in given]
+        return given
+
+
+def _parameter(command: Command[Any], argument: Argument) -> _Parameter:
+    kind: Literal["bytes", "optional", "list", "integer"]
+    type_ = argument.type
+    if isinstance(type_, String):
+        kind = "bytes"
+    elif isinstance(type_, Option) and isinstance(type_.inner, String):
+        kind = "optional"
+    elif isinstance(type_, RequestList) and isinstance(type_.element, String):
+        kind = "list"
+    elif argument.name in _INTEGERS:
+        kind = "integer"
+    else:
+        raise TypeError(
+            f"{command.name}: argument {argument.name} ({type_!r}) has no command-line "
+            "form: write the sub-command by hand, or list the command as not offered"
+        )
+    return _Parameter(argument, kind)
+
+
+def derive(command: Command[Any], help_text: str) -> SubCommand:
+    """The sub-command of a declaration that maps one to one onto the
+    command line: it calls the client method of the same name with the
+    declared arguments, by name."""
+    parameters = tuple(
+        _parameter(command, argument)
+        for argument in command.arguments
+        if argument.type is not CONSISTENCY
+    )
+    method_name = _METHODS.get(command.name, command.name)
+    rule = node_rule(command)
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        for parameter in parameters:
+            parameter.add_to(parser)
+
+    async def run(client: ArakoonClient, args: argparse.Namespace, out: Output) -> int:
+        values = {p.argument.name: p.value(args, out) for p in parameters}
+        if command.takes_consistency:
+            values["consistency"] = consistency(args)
+        where = node(client, args) if rule == "required" else target(client, args)
+        method: Callable[..., Deferred[Any]] = getattr(where, method_name)
+        result = await method(**values)
+        if command.result is UNIT:
+            return EXIT_OK
+        out.emit(result)
+        # A yes-or-no answer is also the exit code, for shell conditions.
+        if command.result is BOOL and not result:
+            return EXIT_NOT_FOUND
         return EXIT_OK
 
-    return run
+    name = _NAMES.get(command.name, command.name).replace("_", "-")
+    return SubCommand(name, help_text, (command,), run, add_arguments)

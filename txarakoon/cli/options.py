@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import __version__
 from ..config import ClusterConfig, ConfigError, TLSConfig
-from . import commands
-from .commands import Runner
+from .catalogue import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -140,73 +139,23 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
     admin_node = Parser(stdout=stdout, stderr=stderr, add_help=False)
     admin_node.add_argument("--node", required=True, help="the node to act on")
 
-    subparsers = parser.add_subparsers(
-        dest="command",
-        required=True,
-        metavar="COMMAND",
-    )
-
-    def add(name: str, runner: Runner, help_text: str, *parents: Parser) -> Any:
-        sub = subparsers.add_parser(
-            name,
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parents = {
+        "cluster": [common],
+        "optional": [common, per_node],
+        "required": [common, admin_node],
+    }
+    for sub in SUBCOMMANDS:
+        command = subparsers.add_parser(
+            sub.name,
             stdout=stdout,
             stderr=stderr,
-            help=help_text,
-            description=help_text,
-            parents=[common, *parents],
+            help=sub.help,
+            description=sub.help,
+            parents=[*parents[sub.node], *([reads] if sub.reads else [])],
         )
-        sub.set_defaults(runner=runner)
-        return sub
-
-    add("get", commands._get, "print the value of a key", reads).add_argument("key")
-    sub = add("set", commands._set, "bind a key to a value")
-    sub.add_argument("key")
-    sub.add_argument("value")
-    add("delete", commands._delete, "delete a key").add_argument("key")
-    add(
-        "exists", commands._exists, "whether a key is bound (exit code 1 if not)", reads
-    ).add_argument("key")
-    sub = add("range", commands._range, "list keys (or entries) in a range", reads)
-    sub.add_argument("--begin", help="first key (default: the first)")
-    sub.add_argument("--begin-exclusive", action="store_true")
-    sub.add_argument("--end", help="last key (default: the last)")
-    sub.add_argument("--end-inclusive", action="store_true")
-    sub.add_argument("--max", type=int, default=-1, help="at most this many (default: all)")
-    sub.add_argument("--entries", action="store_true", help="print keys and values")
-    sub = add("prefix", commands._prefix, "list keys starting with a prefix", reads)
-    sub.add_argument("prefix")
-    sub.add_argument("--max", type=int, default=-1, help="at most this many (default: all)")
-    add(
-        "delete-prefix", commands._delete_prefix, "delete every key starting with a prefix"
-    ).add_argument("prefix")
-    add("who-master", commands._who_master, "print the master's name", per_node)
-    add("statistics", commands._statistics, "print a node's statistics", per_node)
-    add("version", commands._version, "print a node's version", per_node)
-    add("current-state", commands._current_state, "print a node's consensus state", per_node)
-    add("txid", commands._txid, "print a node's last applied update number", per_node)
-    add("optimize-db", commands._admin("optimize_db"), "optimise a slave's database", admin_node)
-    add("defrag-db", commands._admin("defrag_db"), "defragment a slave's database", admin_node)
-    add(
-        "drop-master",
-        commands._admin("drop_master"),
-        "make the master give up mastership",
-        admin_node,
-    )
-    add("flush-store", commands._admin("flush_store"), "flush a node's store to disk", admin_node)
-    sub = add(
-        "copy-db-to-head",
-        commands._admin("copy_db_to_head", "keep"),
-        "copy a slave's db to head",
-        admin_node,
-    )
-    sub.add_argument("--keep", type=int, required=True, help="tlogs to keep (>= 1)")
-    sub = add(
-        "collapse-tlogs",
-        commands._admin("collapse_tlogs", "keep"),
-        "collapse a node's tlogs",
-        admin_node,
-    )
-    sub.add_argument("--keep", type=int, required=True, help="tlogs to keep (>= 1)")
+        sub.add_arguments(command)
+        command.set_defaults(subcommand=sub)
 
     serve = subparsers.add_parser(
         "serve",
@@ -219,13 +168,11 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
     serve.add_argument("--port", type=int, default=0, help="first client port (0: any free)")
     serve.add_argument("--cluster-id", default="arakoon")
     serve.add_argument("--interface", default="127.0.0.1")
-    serve.set_defaults(runner=None)
-    demo = subparsers.add_parser(
+    subparsers.add_parser(
         "demo",
         stdout=stdout,
         stderr=stderr,
         help="tour the API against an embedded in-memory cluster",
         description="Start an in-memory 3-node Arakoon and tour the API against it.",
     )
-    demo.set_defaults(runner=None)
     return parser
