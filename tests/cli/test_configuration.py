@@ -39,3 +39,30 @@ def test_an_explicit_config_wins_over_the_environment(cli: CLI, tmp_path: Path) 
     )
     assert result.code == 0, result.err
     assert result.out == "n0\n"
+
+
+def test_without_a_cluster_the_message_names_the_environment_variable(cli: CLI) -> None:
+    result = cli.bare("get", "k")
+    assert result.code == 8
+    assert result.err == (
+        "txarakoon: bad configuration: no cluster: give --config FILE.ini or "
+        "--nodes CLUSTER@name=host:port,..., or set TXARAKOON_NODES\n"
+    )
+
+
+def test_the_test_suites_variable_is_pointed_out_when_it_alone_is_set(cli: CLI) -> None:
+    result = cli.bare("get", "k", environ={"TXARAKOON_TEST_NODES": cli.spec})
+    assert result.code == 8
+    assert "TXARAKOON_TEST_NODES is the test suite's" in result.err
+
+
+def test_a_bad_environment_variable_is_named_in_the_message(cli: CLI) -> None:
+    result = cli.bare("get", "k", environ={"TXARAKOON_NODES": "nonsense"})
+    assert result.code == 8
+    assert result.err.startswith("txarakoon: bad configuration: TXARAKOON_NODES: ")
+
+
+def test_serve_counts_nodes_with_count_not_nodes(cli: CLI) -> None:
+    result = cli.bare("serve", "--nodes", "3")
+    assert result.code == 2
+    assert "--count" in result.err

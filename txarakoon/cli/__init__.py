@@ -30,6 +30,7 @@ from .commands import SubCommand, UsageError
 from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_USAGE, describe, exit_code
 from .options import ParserExit, cluster_config, parser
 from .output import Output
+from .serve import run_serve
 
 if TYPE_CHECKING:
     from ..cluster import EndpointFactory
@@ -133,9 +134,7 @@ def main(
     if isinstance(args, int):
         return args
     if args.command == "serve":
-        from ..demo import serve
-
-        return serve(args.nodes, args.port, args.cluster_id, args.interface, stdout)
+        return run_serve(args, stdout, stderr)
     if args.command == "demo":
         from ..demo import demo
 

@@ -9,9 +9,19 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from .. import __version__
 from ..config import ClusterConfig, ConfigError, TLSConfig
 from .catalogue import SUBCOMMANDS
+from .serve import add_arguments as add_serve_arguments
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
+
+
+#: The environment variable that names the cluster when no option does; the
+#: line ``txarakoon serve`` prints sets it.
+NODES_VARIABLE = "TXARAKOON_NODES"
+#: The test suite's own variable (a real cluster to test against). Kept
+#: apart on purpose: a shell pointed at a cluster for the command line must
+#: not turn the test suite loose on it.
+TEST_NODES_VARIABLE = "TXARAKOON_TEST_NODES"
 
 
 class ParserExit(Exception):
@@ -61,19 +71,34 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _from_spec(spec: str, where: str) -> ClusterConfig:
+    try:
+        return ClusterConfig.from_spec(spec)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
 def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ClusterConfig:
     """The cluster the options (or the environment) name."""
     if args.config and args.nodes:
         raise ConfigError("give --config or --nodes, not both")
-    # The environment is only a default: an explicit --config wins over it.
-    nodes = args.nodes or (None if args.config else environ.get("TXARAKOON_NODES"))
     if args.config:
+        # The environment is only a default: an explicit --config wins over it.
         config = ClusterConfig.from_ini(args.config)
-    elif nodes:
-        config = ClusterConfig.from_spec(nodes)
+    elif args.nodes:
+        config = _from_spec(args.nodes, "--nodes")
+    elif environ.get(NODES_VARIABLE):
+        config = _from_spec(environ[NODES_VARIABLE], NODES_VARIABLE)
     else:
+        hint = ""
+        if environ.get(TEST_NODES_VARIABLE):
+            hint = (
+                f" ({TEST_NODES_VARIABLE} is the test suite's variable; "
+                f"the command line reads {NODES_VARIABLE})"
+            )
         raise ConfigError(
-            "no cluster: give --config FILE.ini or --nodes CLUSTER@name=host:port,..."
+            "no cluster: give --config FILE.ini or --nodes CLUSTER@name=host:port,..., "
+            f"or set {NODES_VARIABLE}{hint}"
         )
     if args.tls_ca:
         tls = TLSConfig(
@@ -93,7 +118,7 @@ def _add_common_options(parser: Parser, suppress: bool) -> None:
     where.add_argument(
         "--nodes",
         metavar="CLUSTER@name=host:port,...",
-        help="the cluster id and its nodes (default: $TXARAKOON_NODES)",
+        help=f"the cluster id and its nodes (default: ${NODES_VARIABLE})",
     )
     where.add_argument("--timeout", type=float, default=30.0, help="seconds per call (30)")
     tls = parser.add_argument_group("TLS")
@@ -157,17 +182,16 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
         sub.add_arguments(command)
         command.set_defaults(subcommand=sub)
 
-    serve = subparsers.add_parser(
-        "serve",
-        stdout=stdout,
-        stderr=stderr,
-        help="run an in-memory Arakoon cluster for development",
-        description="Run an in-memory Arakoon cluster on loopback and print its .ini.",
+    add_serve_arguments(
+        subparsers.add_parser(
+            "serve",
+            stdout=stdout,
+            stderr=stderr,
+            help="run an in-memory Arakoon cluster for development",
+            description="Run an in-memory Arakoon cluster on loopback ports, print its "
+            f".ini and a line that sets {NODES_VARIABLE}, and serve until interrupted.",
+        )
     )
-    serve.add_argument("--nodes", type=int, default=3, help="how many nodes (3)")
-    serve.add_argument("--port", type=int, default=0, help="first client port (0: any free)")
-    serve.add_argument("--cluster-id", default="arakoon")
-    serve.add_argument("--interface", default="127.0.0.1")
     subparsers.add_parser(
         "demo",
         stdout=stdout,
