@@ -85,3 +85,11 @@ def test_demo_runs_to_the_end() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("Done.")
+
+
+def test_raw_bytes_go_in_from_the_shell_and_out_unchanged(served: Served) -> None:
+    key, value = b"e2e/\xff", b"\xfe\n"  # no NUL: an argv cannot hold one
+    written = subprocess.run([SCRIPT, "set", key, value], capture_output=True, env=served.env)
+    assert written.returncode == 0, written.stderr
+    read = subprocess.run([SCRIPT, "get", "--raw", key], capture_output=True, env=served.env)
+    assert (read.returncode, read.stdout) == (0, value), read.stderr

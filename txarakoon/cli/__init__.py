@@ -46,6 +46,17 @@ def _parse(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> argpar
         return done.status
 
 
+def _output(args: argparse.Namespace, subcommand: SubCommand, stdout: TextIO) -> Output:
+    hex_out = args.hex or args.hex_out
+    if args.raw and (args.json or hex_out):
+        raise UsageError("--raw goes with neither --json nor --hex-out")
+    if args.raw and not subcommand.prints_bytes:
+        raise UsageError(
+            f"{subcommand.name} prints more than one value: use --json or --hex-out, not --raw"
+        )
+    return Output(stdout, as_json=args.json, hex=hex_out, raw=args.raw)
+
+
 async def _send(
     args: argparse.Namespace,
     reactor: Any,
@@ -56,13 +67,17 @@ async def _send(
 ) -> int:
     from ..cluster import ArakoonClient
 
+    subcommand: SubCommand = args.subcommand
+    try:
+        out = _output(args, subcommand, stdout)
+    except UsageError as error:
+        print(f"txarakoon: {error}", file=stderr)
+        return EXIT_USAGE
     try:
         config = cluster_config(args, environ)
     except (ConfigError, OSError) as error:
         print(f"txarakoon: bad configuration: {error}", file=stderr)
         return EXIT_CONFIG
-    out = Output(args.json, args.hex, stdout)
-    subcommand: SubCommand = args.subcommand
     client = ArakoonClient(config, reactor, timeout=args.timeout, endpoint_factory=endpoint_factory)
     try:
         return await subcommand.run(client, args, out)

@@ -11,6 +11,7 @@ code means. Only what does not map one to one is written by hand, in
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +66,14 @@ class SubCommand:
     def node(self) -> NodeRule:
         return node_rule(self.sends[0])
 
+    @property
+    def prints_bytes(self) -> bool:
+        """Whether it prints one byte string at most (so ``--raw`` fits)."""
+        result = self.sends[0].result
+        if isinstance(result, Option):
+            result = result.inner
+        return isinstance(result, String) or result is UNIT
+
 
 def node_rule(command: Command[Any]) -> NodeRule:
     """Admin commands act on the node named; the other reads without a
@@ -78,13 +87,15 @@ def node_rule(command: Command[Any]) -> NodeRule:
 
 
 def data(args: argparse.Namespace, text: str) -> bytes:
-    """A key or value from the command line."""
-    if args.hex:
+    """A key or value from the command line: the bytes the shell passed
+    (Python decodes argv with ``surrogateescape``, which ``os.fsencode``
+    undoes), or hexadecimal with ``--hex-in``."""
+    if args.hex or args.hex_in:
         try:
             return bytes.fromhex(text)
         except ValueError:
             raise UsageError(f"not hexadecimal: {text!r}") from None
-    return text.encode("utf-8")
+    return os.fsencode(text)
 
 
 def consistency(args: argparse.Namespace) -> Consistency:

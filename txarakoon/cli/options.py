@@ -128,8 +128,17 @@ def _add_common_options(parser: Parser, suppress: bool) -> None:
     tls.add_argument("--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum")
     tls.add_argument("--tls-verify-hostname", action="store_true", help="check host names")
     output = parser.add_argument_group("input and output")
+    output.add_argument(
+        "--hex-in", action="store_true", help="keys and values given in hexadecimal"
+    )
+    output.add_argument(
+        "--hex-out", action="store_true", help="keys and values printed in hexadecimal"
+    )
+    output.add_argument("--hex", action="store_true", help="both --hex-in and --hex-out")
     output.add_argument("--json", action="store_true", help="print JSON for scripts")
-    output.add_argument("--hex", action="store_true", help="keys and values in hexadecimal")
+    output.add_argument(
+        "--raw", action="store_true", help="print a value's exact bytes, and nothing else"
+    )
     if suppress:
         for action in parser._actions:
             action.default = argparse.SUPPRESS

@@ -1,4 +1,5 @@
-"""How the command line prints results: for humans, as JSON, or in hexadecimal."""
+"""How the command line prints results: for humans, in hexadecimal, as JSON,
+or as the exact bytes of one value."""
 
 from __future__ import annotations
 
@@ -11,16 +12,26 @@ __all__ = ["Output"]
 
 
 class Output:
-    """Prints results for humans, or as JSON (``--json``); byte strings as text
-    when they are UTF-8, else escaped, or as hex (``--hex``)."""
+    """Prints results to ``stream``.
 
-    def __init__(self, as_json: bool, as_hex: bool, stream: TextIO) -> None:
-        self.as_json = as_json
-        self.as_hex = as_hex
+    For humans by default: byte strings as UTF-8 text, the bytes that are not
+    UTF-8 backslash-escaped (readable, but ``\\xff`` may be one byte or four
+    characters); in hexadecimal with ``hex``; as one JSON document with
+    ``as_json``; with ``raw``, a byte string exactly as it is, and nothing
+    else.
+    """
+
+    def __init__(
+        self, stream: TextIO, *, as_json: bool = False, hex: bool = False, raw: bool = False
+    ) -> None:
         self.stream = stream
+        self.as_json = as_json
+        self.hex = hex
+        self.raw = raw
 
     def text(self, data: bytes) -> str:
-        if self.as_hex:
+        """A byte string as text, the way results print (also in messages)."""
+        if self.hex:
             return data.hex()
         return data.decode("utf-8", errors="backslashreplace")
 
@@ -36,8 +47,15 @@ class Output:
         return value
 
     def emit(self, value: Any) -> None:
+        if self.raw:
+            # Only commands that print one byte string (or none) take --raw.
+            if value is not None:
+                self.stream.flush()
+                self.stream.buffer.write(value)
+                self.stream.buffer.flush()
+            return
         if self.as_json:
-            print(json.dumps(self.jsonable(value), indent=None, sort_keys=False), file=self.stream)
+            print(json.dumps(self.jsonable(value)), file=self.stream)
             return
         print(self.human(value), file=self.stream)
 
