@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.cli.conftest import CLI
 
 
@@ -51,3 +53,19 @@ def test_raw_does_not_go_with_json(cli: CLI) -> None:
         2,
         "txarakoon: --raw goes with neither --json nor --hex-out\n",
     )
+
+
+def test_json_tells_a_byte_that_is_not_utf8_from_its_escape(cli: CLI) -> None:
+    cli.ok("set", "--hex-in", "6a2fff", "78")  # j/ and the byte 0xff
+    cli.ok("set", "j/\\xff", "x")  # j/ and the four characters \xff
+    assert json.loads(cli.ok("prefix", "j/", "--json")) == ["j/\\xff", {"base64": "ai//"}]
+
+
+def test_json_prints_utf8_as_a_string(cli: CLI) -> None:
+    cli.ok("set", "io/k", "é")
+    assert json.loads(cli.ok("get", "io/k", "--json")) == "é"
+
+
+def test_json_with_hex_out_prints_every_byte_string_in_hexadecimal(cli: CLI) -> None:
+    cli.ok("set", "io/k", "é")
+    assert json.loads(cli.ok("get", "io/k", "--json", "--hex-out")) == "c3a9"

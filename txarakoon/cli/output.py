@@ -3,6 +3,7 @@ or as the exact bytes of one value."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, TextIO
 
@@ -17,8 +18,9 @@ class Output:
     For humans by default: byte strings as UTF-8 text, the bytes that are not
     UTF-8 backslash-escaped (readable, but ``\\xff`` may be one byte or four
     characters); in hexadecimal with ``hex``; as one JSON document with
-    ``as_json``; with ``raw``, a byte string exactly as it is, and nothing
-    else.
+    ``as_json``, where a byte string is a string if it is UTF-8 and
+    ``{"base64": ...}`` if not (a hexadecimal string with ``hex``); with
+    ``raw``, a byte string exactly as it is, and nothing else.
     """
 
     def __init__(
@@ -37,7 +39,14 @@ class Output:
 
     def jsonable(self, value: Any) -> Any:
         if isinstance(value, bytes):
-            return self.text(value)
+            if self.hex:
+                return value.hex()
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                # Escaping would be lossy (the escape is also valid text):
+                # say how the bytes are encoded instead.
+                return {"base64": base64.b64encode(value).decode("ascii")}
         if isinstance(value, dict):
             return {str(k): self.jsonable(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
