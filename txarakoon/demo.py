@@ -113,7 +113,7 @@ def serve(nodes: int, port: int, cluster_id: str, interface: str, out: TextIO) -
     """Run an in-memory cluster until interrupted, printing its ``.ini``."""
     from twisted.internet import reactor as _reactor
 
-    from .cli.options import NODES_VARIABLE
+    from .cli.configuration import NODES_VARIABLE
     from .testing import ArakoonCluster
 
     reactor: Any = _reactor

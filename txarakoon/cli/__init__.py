@@ -1,18 +1,20 @@
 """The ``txarakoon`` command line (also ``python -m txarakoon``).
 
-Talks to a cluster named by ``--config FILE.ini`` (an Arakoon cluster config)
-or ``--nodes CLUSTER@name=host:port,...``; ``serve`` and ``demo`` run the
-in-memory Arakoon of :mod:`txarakoon.testing`. Run ``txarakoon --help`` and
-``txarakoon COMMAND --help``.
+Talks to a cluster named by ``--config FILE.ini`` (an Arakoon cluster
+config), ``--nodes CLUSTER@name=host:port,...`` or ``$TXARAKOON_NODES``;
+``serve`` and ``demo`` run the in-memory Arakoon of :mod:`txarakoon.testing`.
+Run ``txarakoon --help`` and ``txarakoon COMMAND --help``; :doc:`/cli` has
+the whole story.
 
 :func:`main` is the console script. :func:`run` runs one command under a
 reactor you give it, so that a test can run the command line in its own
 process against the in-memory cluster.
 
-Exit codes: 0 success; 1 key not found or assertion failed; 2 usage error;
-3 no master; 4 a node could not be reached; 5 outcome unknown (a write may or
-may not have been applied); 6 timeout; 7 any other Arakoon error; 8 bad
-configuration.
+Exit codes: 0 success; 1 key not found, assertion failed or the answer is no;
+2 usage error; 3 no master; 4 a node could not be reached; 5 outcome unknown
+(a write may or may not have been applied); 6 timeout; 7 any other Arakoon
+error; 8 bad configuration. A mistake (2, 8) is one line on standard error,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .. import errors
 from ..config import ConfigError
 from .commands import SubCommand, UsageError
+from .configuration import cluster_config
 from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_USAGE, describe, exit_code
-from .options import ParserExit, cluster_config, parser
+from .options import ParserExit, parser
 from .output import Output
 from .serve import run_serve
 
@@ -75,10 +78,13 @@ async def _send(
         return EXIT_USAGE
     try:
         config = cluster_config(args, environ)
-    except (ConfigError, OSError) as error:
+        # Building the client reads the TLS files: a missing one is named here.
+        client = ArakoonClient(
+            config, reactor, timeout=args.timeout, endpoint_factory=endpoint_factory
+        )
+    except ConfigError as error:
         print(f"txarakoon: bad configuration: {error}", file=stderr)
         return EXIT_CONFIG
-    client = ArakoonClient(config, reactor, timeout=args.timeout, endpoint_factory=endpoint_factory)
     try:
         return await subcommand.run(client, args, out)
     except UsageError as error:

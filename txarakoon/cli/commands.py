@@ -14,7 +14,7 @@ import argparse
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..codec import BOOL, CONSISTENCY, UNIT, Option, RequestList, String
 from ..consistency import AtLeast, Consistency, Consistent, NoGuarantees
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ..cluster import ArakoonClient, NodeClient
 
 __all__ = ["Runner", "SubCommand", "UsageError", "derive"]
+
+T = TypeVar("T")
 
 #: Runs a sub-command: sends what it sends, prints, returns the exit code.
 Runner = Callable[["ArakoonClient", argparse.Namespace, Output], Coroutine[Any, Any, int]]
@@ -100,19 +102,35 @@ def data(args: argparse.Namespace, text: str) -> bytes:
 
 def consistency(args: argparse.Namespace) -> Consistency:
     if getattr(args, "at_least", None) is not None:
-        return AtLeast(args.at_least)
+        try:
+            return AtLeast(args.at_least)
+        except ValueError as error:
+            raise UsageError(f"--at-least: {error}") from None
     return NoGuarantees if getattr(args, "dirty", False) else Consistent
+
+
+def checked(method: Callable[..., Deferred[T]], *args: Any, **kwargs: Any) -> Deferred[T]:
+    """``method(*args, **kwargs)``: a client method checks its arguments
+    before sending anything, so the ValueError it raises then (a number out of
+    range, a value too long) is the user's mistake."""
+    try:
+        return method(*args, **kwargs)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def node(client: ArakoonClient, args: argparse.Namespace) -> NodeClient:
+    """The node ``--node`` names."""
+    try:
+        return client.node(args.node)
+    except KeyError:
+        names = ", ".join(client.config.node_names)
+        raise UsageError(f"--node: no node {args.node!r} in the cluster ({names})") from None
 
 
 def target(client: ArakoonClient, args: argparse.Namespace) -> ClientMixin[Async]:
     """The cluster, or the node ``--node`` names."""
-    name: str | None = getattr(args, "node", None)
-    return client.node(name) if name else client
-
-
-def node(client: ArakoonClient, args: argparse.Namespace) -> NodeClient:
-    """The node ``--node`` names (an admin command's)."""
-    return client.node(args.node)
+    return node(client, args) if getattr(args, "node", None) else client
 
 
 # -- derivation ---------------------------------------------------------------
@@ -214,8 +232,7 @@ def derive(command: Command[Any], help_text: str) -> SubCommand:
         if command.takes_consistency:
             values["consistency"] = consistency(args)
         where = node(client, args) if rule == "required" else target(client, args)
-        method: Callable[..., Deferred[Any]] = getattr(where, method_name)
-        result = await method(**values)
+        result = await checked(getattr(where, method_name), **values)
         if command.result is UNIT:
             return EXIT_OK
         out.emit(result)

@@ -1,27 +1,18 @@
-"""The command line's options and sub-commands, and the cluster they name."""
+"""The command line's parser: its options and sub-commands."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import math
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import __version__
-from ..config import ClusterConfig, ConfigError, TLSConfig
 from .catalogue import SUBCOMMANDS
+from .configuration import NODES_VARIABLE
 from .serve import add_arguments as add_serve_arguments
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
-
-
-#: The environment variable that names the cluster when no option does; the
-#: line ``txarakoon serve`` prints sets it.
-NODES_VARIABLE = "TXARAKOON_NODES"
-#: The test suite's own variable (a real cluster to test against). Kept
-#: apart on purpose: a shell pointed at a cluster for the command line must
-#: not turn the test suite loose on it.
-TEST_NODES_VARIABLE = "TXARAKOON_TEST_NODES"
 
 
 class ParserExit(Exception):
@@ -54,8 +45,9 @@ class Parser(argparse.ArgumentParser):
         raise ParserExit(status)
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(self.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        # argparse prints its whole usage first; one line says what is wrong
+        # and where to look.
+        self.exit(2, f"txarakoon: {message} (see {self.prog} --help)\n")
 
 
 class _Version(argparse.Action):
@@ -71,45 +63,24 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _from_spec(spec: str, where: str) -> ClusterConfig:
+def _seconds(text: str) -> float:
     try:
-        return ClusterConfig.from_spec(spec)
-    except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
 
 
-def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ClusterConfig:
-    """The cluster the options (or the environment) name."""
-    if args.config and args.nodes:
-        raise ConfigError("give --config or --nodes, not both")
-    if args.config:
-        # The environment is only a default: an explicit --config wins over it.
-        config = ClusterConfig.from_ini(args.config)
-    elif args.nodes:
-        config = _from_spec(args.nodes, "--nodes")
-    elif environ.get(NODES_VARIABLE):
-        config = _from_spec(environ[NODES_VARIABLE], NODES_VARIABLE)
-    else:
-        hint = ""
-        if environ.get(TEST_NODES_VARIABLE):
-            hint = (
-                f" ({TEST_NODES_VARIABLE} is the test suite's variable; "
-                f"the command line reads {NODES_VARIABLE})"
-            )
-        raise ConfigError(
-            "no cluster: give --config FILE.ini or --nodes CLUSTER@name=host:port,..., "
-            f"or set {NODES_VARIABLE}{hint}"
-        )
-    if args.tls_ca:
-        tls = TLSConfig(
-            args.tls_ca,
-            args.tls_cert,
-            args.tls_key,
-            args.tls_version,
-            args.tls_verify_hostname,
-        )
-        config = ClusterConfig(config.cluster_id, config.nodes, tls, config.keepalive)
-    return config
+def _txid(text: str) -> int:
+    try:
+        txid = int(text)
+    except ValueError:
+        txid = -1
+    if txid < 0:
+        raise argparse.ArgumentTypeError(f"must be an update number (0 or more), not {text!r}")
+    return txid
 
 
 def _add_common_options(parser: Parser, suppress: bool) -> None:
@@ -120,13 +91,22 @@ def _add_common_options(parser: Parser, suppress: bool) -> None:
         metavar="CLUSTER@name=host:port,...",
         help=f"the cluster id and its nodes (default: ${NODES_VARIABLE})",
     )
-    where.add_argument("--timeout", type=float, default=30.0, help="seconds per call (30)")
+    where.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="the deadline of each call, retries included (default: 30)",
+    )
     tls = parser.add_argument_group("TLS")
     tls.add_argument("--tls-ca", metavar="PEM", help="CA certificate: turns TLS on")
-    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate")
+    tls.add_argument("--tls-cert", metavar="PEM", help="client certificate (with --tls-key)")
     tls.add_argument("--tls-key", metavar="PEM", help="client certificate's key")
-    tls.add_argument("--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum")
+    tls.add_argument(
+        "--tls-version", choices=("1.0", "1.1", "1.2", "1.3"), help="minimum (default: 1.2)"
+    )
     tls.add_argument("--tls-verify-hostname", action="store_true", help="check host names")
+    tls.add_argument("--no-tls", action="store_true", help="no TLS, whatever the .ini says")
     output = parser.add_argument_group("input and output")
     output.add_argument(
         "--hex-in", action="store_true", help="keys and values given in hexadecimal"
@@ -151,7 +131,7 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
         stderr=stderr,
         prog="txarakoon",
         description="Talk to an Arakoon cluster, or run an in-memory one.",
-        epilog="Exit codes: 0 ok, 1 not found, 2 usage, 3 no master, 4 unreachable, "
+        epilog="Exit codes: 0 ok, 1 not found or no, 2 usage, 3 no master, 4 unreachable, "
         "5 outcome unknown, 6 timeout, 7 other Arakoon error, 8 bad configuration.",
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
@@ -164,8 +144,13 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
     _add_common_options(common, suppress=True)
 
     reads = Parser(stdout=stdout, stderr=stderr, add_help=False)
-    reads.add_argument("--dirty", action="store_true", help="allow a stale read from any node")
-    reads.add_argument("--at-least", type=int, metavar="TXID", help="read at least this txid")
+    consistency = reads.add_mutually_exclusive_group()
+    consistency.add_argument(
+        "--dirty", action="store_true", help="allow a stale read from any node"
+    )
+    consistency.add_argument(
+        "--at-least", type=_txid, metavar="TXID", help="from a node that applied this update"
+    )
 
     per_node = Parser(stdout=stdout, stderr=stderr, add_help=False)
     per_node.add_argument("--node", help="ask this node (default: the cluster / its master)")

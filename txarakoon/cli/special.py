@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import messages
 from ..consistency import AtLeast
-from .commands import SubCommand, consistency, data, node, target
+from .commands import SubCommand, checked, consistency, data, node, target
 from .exits import EXIT_NO_MASTER, EXIT_OK
 from .output import Output
 
@@ -48,12 +48,12 @@ async def _range(client: ArakoonClient, args: argparse.Namespace, out: Output) -
     result: Any
     if args.reverse:
         # Only entries can be read backwards; the keys are their first halves.
-        entries = await client.rev_range_entries(*bounds, consistency=consistency(args))
+        entries = await checked(client.rev_range_entries, *bounds, consistency=consistency(args))
         result = entries if args.entries else [key for key, _ in entries]
     elif args.entries:
-        result = await client.range_entries(*bounds, consistency=consistency(args))
+        result = await checked(client.range_entries, *bounds, consistency=consistency(args))
     else:
-        result = await client.range(*bounds, consistency=consistency(args))
+        result = await checked(client.range, *bounds, consistency=consistency(args))
     out.emit(result)
     return EXIT_OK
 
@@ -90,7 +90,7 @@ async def _collapse_tlogs(client: ArakoonClient, args: argparse.Namespace, out: 
         if not out.as_json:
             print(f"progress {value}", file=out.stream)
 
-    out.emit(await node(client, args).collapse_tlogs(args.keep, progress))
+    out.emit(await checked(node(client, args).collapse_tlogs, args.keep, progress))
     return EXIT_OK
 
 
