@@ -26,12 +26,6 @@ def test_hex_keys_and_values_round_trip(cli: CLI) -> None:
     assert cli.ok("get", "--hex", "00ff", "--json") == '"c3a9"\n'
 
 
-def test_missing_key_exits_1_with_a_message(cli: CLI) -> None:
-    result = cli("get", "cli/missing")
-    assert result.code == 1
-    assert "not found" in result.err
-
-
 def test_exists_answers_through_its_exit_code(cli: CLI) -> None:
     cli.ok("set", "cli/e", "1")
     assert cli("exists", "cli/e").code == 0
@@ -128,3 +122,24 @@ def test_every_command_has_help(cli: CLI, command: list[str]) -> None:
     result = cli.bare(*command, "--help")
     assert result.code == 0
     assert result.out.startswith("usage: txarakoon")
+
+
+def test_get_of_a_missing_key_names_the_key(cli: CLI) -> None:
+    result = cli("get", "fruit/nope")
+    assert (result.code, result.err) == (1, "txarakoon: not found: fruit/nope\n")
+
+
+def test_delete_of_a_missing_key_says_the_same(cli: CLI) -> None:
+    result = cli("delete", "fruit/nope")
+    assert (result.code, result.err) == (1, "txarakoon: not found: fruit/nope\n")
+
+
+def test_multi_get_names_the_missing_key(cli: CLI) -> None:
+    cli.ok("set", "fruit/apple", "red")
+    result = cli("multi-get", "fruit/apple", "fruit/nope")
+    assert (result.code, result.err) == (1, "txarakoon: not found: fruit/nope\n")
+
+
+def test_a_missing_key_is_named_as_keys_are_printed(cli: CLI) -> None:
+    result = cli("get", "--hex", "00ff")
+    assert (result.code, result.err) == (1, "txarakoon: not found: 00ff\n")

@@ -91,7 +91,7 @@ async def _send(
         print(f"txarakoon: {error}", file=stderr)
         return EXIT_USAGE
     except (errors.ArakoonError, errors.ConnectionFailure) as error:
-        print(f"txarakoon: {describe(error)}", file=stderr)
+        print(f"txarakoon: {describe(error, out)}", file=stderr)
         return exit_code(error)
     finally:
         await client.disconnect()

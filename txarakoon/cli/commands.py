@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from .. import errors
 from ..codec import BOOL, CONSISTENCY, UNIT, Option, RequestList, String
 from ..consistency import AtLeast, Consistency, Consistent, NoGuarantees
 from ..messages import Argument, Command
@@ -232,7 +233,14 @@ def derive(command: Command[Any], help_text: str) -> SubCommand:
         if command.takes_consistency:
             values["consistency"] = consistency(args)
         where = node(client, args) if rule == "required" else target(client, args)
-        result = await checked(getattr(where, method_name), **values)
+        try:
+            result = await checked(getattr(where, method_name), **values)
+        except errors.NotFound:
+            if "key" not in values:
+                raise  # multi_get: the server names the missing key itself
+            # Arakoon answers get with "Not_found" but delete with the key:
+            # name the key the user gave, whichever it was.
+            raise errors.NotFound(values["key"]) from None
         if command.result is UNIT:
             return EXIT_OK
         out.emit(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import errors
+from .output import Output
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -30,12 +31,13 @@ def exit_code(error: BaseException) -> int:
     return EXIT_ARAKOON_ERROR
 
 
-def describe(error: BaseException) -> str:
-    """What to tell the user about a failed call."""
+def describe(error: BaseException, out: Output) -> str:
+    """What to tell the user about a failed call. The key a NotFound or an
+    AssertionFailed names is shown as keys are printed (``--hex-out``)."""
     if isinstance(error, errors.NotFound):
-        return f"not found: {error}"
+        return f"not found: {out.text(error.message)}"
     if isinstance(error, errors.AssertionFailed):
-        return f"assertion failed: {error}"
+        return f"assertion failed: {out.text(error.message)}"
     if isinstance(error, errors.NoMasterError):
         return f"no master: {error}"
     if isinstance(error, errors.OutcomeUnknown):
