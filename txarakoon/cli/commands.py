@@ -171,7 +171,9 @@ class _Parameter:
             parser.add_argument(self.dest, metavar=metavar.rstrip("S"), nargs="+")
         elif self.kind == "optional":
             option = "--" + name.replace("_", "-")
-            parser.add_argument(option, dest=self.dest, metavar=metavar, help="(default: none)")
+            # What "none" means differs (not bound, delete it): the
+            # sub-command's own help says.
+            parser.add_argument(option, dest=self.dest, metavar="VALUE", help="omitted: none")
         else:
             option, default, help_text = _INTEGERS[name]
             parser.add_argument(
