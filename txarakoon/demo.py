@@ -3,6 +3,7 @@ look and for local development. Nothing here is needed to use the library."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any, TextIO
 
 from .cluster import ArakoonClient
@@ -112,6 +113,7 @@ def serve(nodes: int, port: int, cluster_id: str, interface: str, out: TextIO) -
     """Run an in-memory cluster until interrupted, printing its ``.ini``."""
     from twisted.internet import reactor as _reactor
 
+    from .cli.configuration import NODES_VARIABLE
     from .testing import ArakoonCluster
 
     reactor: Any = _reactor
@@ -119,7 +121,9 @@ def serve(nodes: int, port: int, cluster_id: str, interface: str, out: TextIO) -
     ports = {name: port + index for index, name in enumerate(cluster.names)} if port else None
     cluster.listen(reactor, interface, ports)
     print(cluster.ini(), file=out)
-    print(f"# TXARAKOON_TEST_NODES={cluster.nodes_spec()}", file=out)
+    # A line to paste into a shell: the variable every txarakoon command reads.
+    # (Read as part of the .ini above, it is a harmless extra setting.)
+    print(f"export {NODES_VARIABLE}={shlex.quote(cluster.nodes_spec())}", file=out)
     print("# serving; interrupt (Ctrl-C) to stop", file=out, flush=True)
     reactor.run()
     return 0

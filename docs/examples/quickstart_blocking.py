@@ -2,15 +2,16 @@
 
 No reactor: each call sends its request and returns the reply's value (or
 raises). To have something to talk to, this program runs
-``python -m txarakoon serve --nodes 1`` (an in-memory single-node Arakoon) in a
+``python -m txarakoon serve --count 1`` (an in-memory single-node Arakoon) in a
 child process, reads the node's address from the
-``# TXARAKOON_TEST_NODES=...`` line it prints, and stops it at the end::
+``export TXARAKOON_NODES=...`` line it prints, and stops it at the end::
 
     python docs/examples/quickstart_blocking.py
 """
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 
@@ -18,20 +19,22 @@ from txarakoon import NotFound, SocketClient
 from txarakoon.config import ClusterConfig
 from txarakoon.sequence import Delete, Set
 
-SPEC_LINE = "# TXARAKOON_TEST_NODES="
+SPEC_LINE = "export TXARAKOON_NODES="
 
 
 def start_server() -> tuple[subprocess.Popen[str], ClusterConfig]:
     """Start ``txarakoon serve`` and wait for the line naming its node."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "txarakoon", "serve", "--nodes", "1"],
+        [sys.executable, "-m", "txarakoon", "serve", "--count", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )
     assert server.stdout is not None
     for line in server.stdout:
         if line.startswith(SPEC_LINE):
-            return server, ClusterConfig.from_spec(line[len(SPEC_LINE) :].strip())
+            # The line is meant for a shell: read it as one would.
+            _, setting = shlex.split(line)
+            return server, ClusterConfig.from_spec(setting.partition("=")[2])
     server.wait()
     raise SystemExit(f"txarakoon serve exited with status {server.returncode}")
 
