@@ -19,22 +19,24 @@ NO_LONGER_MASTER_MESSAGE: Final = (
 )
 
 
+#: OCaml's named escapes; other bytes outside printable ASCII are ``\\ddd``.
+_ESCAPES: Final = {
+    0x22: b'\\"',
+    0x5C: b"\\\\",
+    0x0A: b"\\n",
+    0x09: b"\\t",
+    0x0D: b"\\r",
+    0x08: b"\\b",
+}
+
+
 def ocaml_quoted(data: bytes) -> bytes:
     """``data`` quoted as OCaml's ``%S`` does (the server's message format)."""
     out = bytearray(b'"')
     for byte in data:
-        if byte == 0x22:
-            out += b'\\"'
-        elif byte == 0x5C:
-            out += b"\\\\"
-        elif byte == 0x0A:
-            out += b"\\n"
-        elif byte == 0x09:
-            out += b"\\t"
-        elif byte == 0x0D:
-            out += b"\\r"
-        elif byte == 0x08:
-            out += b"\\b"
+        escaped = _ESCAPES.get(byte)
+        if escaped is not None:
+            out += escaped
         elif 0x20 <= byte <= 0x7E:
             out.append(byte)
         else:
