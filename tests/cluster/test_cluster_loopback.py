@@ -16,7 +16,8 @@ from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.task import Clock, deferLater
 
-from txarakoon.cluster import ArakoonClient, _socket_of
+from txarakoon.cluster import ArakoonClient
+from txarakoon.cluster.links import socket_of
 from txarakoon.config import ClusterConfig, NodeConfig
 from txarakoon.paging import iter_prefix
 from txarakoon.testing import ArakoonCluster
@@ -49,9 +50,9 @@ async def test_the_cluster_ini_loads_unchanged_and_the_client_works_over_loopbac
         await guarded(client.set(b"k", b"v"))
         assert await guarded(client.get(b"k")) == b"v"
         assert await guarded(client.who_master()) == b"n0"
-        protocol = client._links["n0"].protocol
+        protocol = client.connection("n0")
         assert protocol is not None
-        handle = _socket_of(protocol.transport)
+        handle = socket_of(protocol.transport)
         assert handle is not None
         assert handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         assert handle.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0

@@ -23,7 +23,8 @@ from twisted.internet.task import Clock
 from twisted.protocols.tls import TLSMemoryBIOFactory
 
 from txarakoon import errors
-from txarakoon.cluster import ArakoonClient, _socket_of
+from txarakoon.cluster import ArakoonClient
+from txarakoon.cluster.links import socket_of
 from txarakoon.config import ClusterConfig, ConfigError, TLSConfig
 from txarakoon.testing import ArakoonCluster
 from txarakoon.tls import VERSION_ADVICE, ClientTLS
@@ -149,7 +150,7 @@ async def test_the_handshake_happens_and_verifies_the_server_certificate(
     nodes = serve(server_options(leaf))
     client = client_for(nodes, TLSConfig(pki.ca_path))
     await guarded(client.node("n1").version())
-    protocol = client._links["n1"].protocol
+    protocol = client.connection("n1")
     assert protocol is not None
     transport: Any = protocol.transport
     assert ISSLTransport.providedBy(transport)
@@ -188,11 +189,11 @@ async def test_disconnect_aborts_a_tls_connection_whose_peer_does_not_answer_the
     (server,) = nodes.cluster["n1"].connections
     tls_layer: Any = server.transport
     tls_layer.transport.stopReading()  # a frozen process: no close_notify back
-    protocol = client._links["n1"].protocol
+    protocol = client.connection("n1")
     assert protocol is not None
     await guarded(client.disconnect())
     assert not protocol.connected
-    assert protocol._lost_reason is not None  # really closed (aborted)
+    assert protocol.lost_reason is not None  # really closed (aborted)
 
 
 @pytest_twisted.ensureDeferred
@@ -202,9 +203,9 @@ async def test_tcp_keepalive_is_set_on_the_socket_under_tls(
     nodes = serve(server_options(pki.server()))
     client = client_for(nodes, TLSConfig(pki.ca_path))
     await guarded(client.node("n0").version())
-    protocol = client._links["n0"].protocol
+    protocol = client.connection("n0")
     assert protocol is not None
-    handle = _socket_of(protocol.transport)
+    handle = socket_of(protocol.transport)
     assert handle is not None
     assert handle.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0
     if hasattr(socket, "TCP_KEEPIDLE"):
@@ -323,7 +324,7 @@ async def test_a_tls_1_3_minimum_works_against_a_tls_1_3_server(
     nodes = serve(server_options(pki.server(), raiseMinimumTo=TLSVersion.TLSv1_3))
     client = client_for(nodes, TLSConfig(pki.ca_path, version="1.3"))
     await guarded(client.node("n0").version())
-    protocol = client._links["n0"].protocol
+    protocol = client.connection("n0")
     assert protocol is not None
     transport: Any = protocol.transport
     assert transport.getHandle().get_protocol_version_name() == "TLSv1.3"

@@ -131,5 +131,5 @@ def run_for(cluster: ArakoonCluster, seconds: float, step: float = 0.05) -> None
 def client_timers(cluster: ArakoonCluster) -> list[Any]:
     """The delayed calls on the clock that are not the cluster's own (leases,
     elections, reply delays)."""
-    own = {timer._call for timer in cluster._timers}
+    own = set(cluster.delayed_calls())
     return [call for call in clock_of(cluster).getDelayedCalls() if call not in own]

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.interfaces import IReactorTCP, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTCP, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.internet.task import Clock
 
@@ -85,6 +85,11 @@ class ClusterAccess:
     def clock(self) -> IReactorTime:
         """The clock of leases, elections and delays."""
         return self._timers.clock
+
+    def delayed_calls(self) -> list[IDelayedCall]:
+        """The calls the cluster itself has scheduled on its clock (leases,
+        elections, reply delays): what else is on the clock is its clients'."""
+        return [timer.delayed_call for timer in self._timers]
 
     def advance(self, seconds: float) -> None:
         """Advance the cluster's :class:`~twisted.internet.task.Clock` by

@@ -28,6 +28,11 @@ class Timer:
         self._timers._pending.discard(self)
         self._function()
 
+    @property
+    def delayed_call(self) -> IDelayedCall:
+        """The call as its clock holds it."""
+        return self._call
+
     def active(self) -> bool:
         """Whether the call is still to come."""
         return bool(self._call.active())

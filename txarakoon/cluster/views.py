@@ -1,0 +1,135 @@
+"""Views of a cluster client: with per-call settings, on one node, or as a
+session that reads its own writes."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from twisted.internet.defer import CancelledError, Deferred, fail
+
+from .. import messages
+from ..admin import AdminMixin
+from ..client import Async, ClientMixin
+from ..consistency import AtLeast, Consistent
+from ..errors import InconsistentRead, NotConnectedError
+from ..messages import Message
+from .calls import AFTER_DISCONNECT, Attempt, CallOptions, Calls
+from .links import NodeLink
+
+__all__ = ["ClientView", "NodeClient", "ReadYourWrites"]
+
+T = TypeVar("T")
+
+#: The calls of a session: the client's defaults.
+_DEFAULT = CallOptions()
+
+
+class ClientView(ClientMixin[Async]):
+    """The commands of an :class:`ArakoonClient`, with per-call settings."""
+
+    def __init__(self, client: Calls, options: CallOptions) -> None:
+        self.client = client
+        self.options = options
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def _process(self, message: Message[T]) -> Deferred[T]:
+        return self.client.submit(message, self.options)
+
+
+class NodeClient(ClientMixin[Async], AdminMixin[Async]):
+    """Commands sent to one named node, without master discovery or retries.
+
+    Calls share the client's connection to that node and its default deadline
+    (:class:`~txarakoon.errors.RequestTimeout`). ``collapse_tlogs`` runs on a
+    connection of its own, closed afterwards, without deadline (it may take
+    long: cancel its Deferred to give up).
+    """
+
+    def __init__(self, client: Calls, link: NodeLink) -> None:
+        self.client = client
+        self._link = link
+        self.name = link.node.name
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def _process(self, message: Message[T]) -> Deferred[T]:
+        client = self.client
+        if not client.connected:
+            return fail(NotConnectedError(AFTER_DISCONNECT))
+        if message.command is messages.COLLAPSE_TLOGS:
+            return client.run(lambda attempt: self._dedicated(message, attempt), None)
+        return client.run(lambda attempt: self._send(message, attempt), client.timeout)
+
+    async def _send(self, message: Message[T], attempt: Attempt) -> T:
+        sent = False
+        try:
+            protocol = await self._link.get()
+            reply = protocol.send(message)
+            sent = True
+            return await reply
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise attempt.error(message, sent=sent) from None
+
+    async def _dedicated(self, message: Message[T], attempt: Attempt) -> T:
+        try:
+            protocol = await self._link.open_dedicated()
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise attempt.error(message, sent=False) from None
+        try:
+            return await protocol.send(message)
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise attempt.error(message, sent=True) from None
+        finally:
+            protocol.close()
+
+
+class ReadYourWrites(ClientMixin[Async]):
+    """A session over an :class:`ArakoonClient` whose reads see its own writes.
+
+    After each write made through the session, it asks the master for its txid
+    (``get_txid``). Reads through the session that ask for the default
+    (``Consistent``) consistency are sent to the read node with ``AtLeast`` that
+    txid instead; if that node has not caught up yet
+    (:class:`~txarakoon.errors.InconsistentRead`, which is usual right after a
+    write, as a slave applies an update only once the next one is agreed), the
+    read is made on the master. Reads that ask for another consistency are left
+    alone. Before its first write, the session reads from the master.
+    """
+
+    def __init__(self, client: Calls) -> None:
+        self.client = client
+        self.txid: AtLeast | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def _process(self, message: Message[T]) -> Deferred[T]:
+        return Deferred.fromCoroutine(self._route(message))
+
+    async def _route(self, message: Message[T]) -> T:
+        client = self.client
+        if not message.command.read_only:
+            result = await client.submit(message, _DEFAULT)
+            txid = await client.submit(messages.GET_TXID(), _DEFAULT)
+            if isinstance(txid, AtLeast) and (self.txid is None or txid.i > self.txid.i):
+                self.txid = txid
+            return result
+        if message.consistency is not Consistent or self.txid is None:
+            return await client.submit(message, _DEFAULT)
+        fresh = Message(message.command, (self.txid, *message.arguments[1:]))
+        try:
+            return await client.submit(fresh, _DEFAULT)
+        except InconsistentRead:
+            return await client.submit(message, _DEFAULT)
