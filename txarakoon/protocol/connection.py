@@ -1,39 +1,5 @@
-"""The Twisted client protocol: one connection to one Arakoon node.
-
-:class:`ArakoonProtocol` writes the prologue when the connection is made, then
-pipelines requests: each is written as soon as the transport accepts it, and the
-replies, which carry no request id, are matched to requests in FIFO order. It
-reads them with a :class:`~txarakoon.reader.Reader`: a reply that is already
-whole when it starts is decoded in one go, one that is not yet is decoded as
-its bytes arrive, resumed where it stopped.
-
-Failure semantics (nothing is ever left pending; every failure says whether the
-request was applied):
-
-* an error reply fails its own request with the mapped
-  :class:`~txarakoon.errors.ArakoonError`. If the server closes the connection
-  after that code (:attr:`~txarakoon.errors.ArakoonError.closes_connection`), the
-  requests behind it were never read: they fail at once with
-  :class:`~txarakoon.errors.RequestNotProcessed` (``applied=False``), and the
-  connection is closed;
-* when the connection is lost, requests already written fail with
-  :class:`~txarakoon.errors.ConnectionLost` (``applied=None``: unknown), requests
-  not yet written with :class:`~txarakoon.errors.RequestNotProcessed`;
-* bytes that break the protocol (a malformed reply, a reply nobody asked for)
-  fail the request being decoded with
-  :class:`~txarakoon.errors.ProtocolViolation`, the other written requests with
-  :class:`~txarakoon.errors.ConnectionLost`, the unsent ones with
-  :class:`~txarakoon.errors.RequestNotProcessed`, and abort the connection;
-* a server silent for ``silence_timeout`` seconds while replies are owed fails
-  the pending requests the same way (the cause being :class:`SilenceTimeout`) and
-  aborts the connection;
-* calls while not connected return a failed Deferred
-  (:class:`~txarakoon.errors.NotConnectedError`); only argument errors raise.
-
-Cancelling the Deferred of a request not yet written removes it. Cancelling one
-already written cannot unsend it: it keeps its place, and its reply is read and
-dropped, so every later reply still reaches its own caller.
-"""
+"""ArakoonProtocol: one pipelined connection to one node (see the package
+documentation for its failure semantics)."""
 
 from __future__ import annotations
 
@@ -42,77 +8,39 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, TypeVar
 
-from twisted.internet.defer import CancelledError, Deferred, fail, succeed
-from twisted.internet.endpoints import clientFromString
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IDelayedCall,
     IPushProducer,
-    IReactorTCP,
     IReactorTime,
-    IStreamClientEndpoint,
 )
-from twisted.internet.protocol import ClientFactory, Protocol, connectionDone
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from .admin import AdminMixin
-from .client import AbstractClient, Async, ClientMixin
-from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
-from .errors import (
+from ..admin import AdminMixin
+from ..client import AbstractClient, Async, ClientMixin
+from ..codec import DEFAULT_MAX_REPLY_LENGTH, STRING
+from ..errors import (
     ArakoonError,
     CallbackError,
-    ConnectionLost,
     NotConnectedError,
     ProtocolViolation,
     RequestNotProcessed,
 )
-from .messages import Message, prologue
-from .reader import NEED_DATA, Reader
+from ..messages import Message, prologue
+from ..reader import NEED_DATA, Reader
+from .requests import CancelledBeforeSending, Request, SilenceTimeout, fail_all
 
-__all__ = [
-    "ArakoonProtocol",
-    "ArakoonProtocolFactory",
-    "CancelledBeforeSending",
-    "SilenceTimeout",
-    "connect",
-]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "ArakoonProtocol"]
 
 T = TypeVar("T")
 
 #: Default limit of requests written and not yet answered.
 DEFAULT_MAX_IN_FLIGHT = 1024
-
-
-class SilenceTimeout(Exception):
-    """The server sent nothing for too long while requests were pending."""
-
-
-class CancelledBeforeSending(CancelledError):
-    """A request cancelled (or timed out) while it waited unsent: it was never
-    written, so it certainly was not applied. Still a ``CancelledError``."""
-
-    applied = False
-
-
-class _Request:
-    __slots__ = ("cancelled", "data", "deferred", "message")
-
-    def __init__(self, message: Message[Any], data: bytes, deferred: Deferred[Any]) -> None:
-        self.message = message
-        self.data = data
-        self.deferred = deferred
-        self.cancelled = False
-
-    def resolve(self, value: Any) -> None:
-        if not self.cancelled:
-            self.deferred.callback(value)
-
-    def reject(self, error: BaseException) -> None:
-        if not self.cancelled:
-            self.deferred.errback(error)
 
 
 @implementer(IPushProducer)
@@ -178,8 +106,8 @@ class ArakoonProtocol(
         self._output: list[bytes] = []
         # Written and awaiting a reply, oldest first: the reply being read is
         # the head's.
-        self._sent: deque[_Request] = deque()
-        self._unsent: deque[_Request] = deque()
+        self._sent: deque[Request] = deque()
+        self._unsent: deque[Request] = deque()
         self._paused = False
         # Why the connection is finished although not lost yet (a closing reply,
         # a violation, silence); once set, nothing more is written or parsed.
@@ -198,7 +126,7 @@ class ArakoonProtocol(
         data = message.serialize()
         if not self.connected:
             return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
-        request = _Request(message, data, Deferred(self._canceller))
+        request = Request(message, data, Deferred(self._canceller))
         if self._can_write():
             self._write(request)
         else:
@@ -329,7 +257,7 @@ class ArakoonProtocol(
             and (self.max_in_flight is None or len(self._sent) < self.max_in_flight)
         )
 
-    def _write(self, request: _Request) -> None:
+    def _write(self, request: Request) -> None:
         assert self.transport is not None
         self._sent.append(request)
         if self.silence_timeout is not None and self.timeOut is None:
@@ -422,7 +350,7 @@ class ArakoonProtocol(
             violation.__cause__ = error
         self._abort(violation, head=request)
 
-    def _take_pending(self, error: BaseException) -> tuple[deque[_Request], deque[_Request]]:
+    def _take_pending(self, error: BaseException) -> tuple[deque[Request], deque[Request]]:
         """Mark the connection finished (nothing more is written or parsed) and
         hand over every pending request, to be failed by the caller."""
         # The transport is about to be closed or aborted: what was written
@@ -440,7 +368,7 @@ class ArakoonProtocol(
     def _drop_input(self) -> None:
         self._reader.clear()
 
-    def _server_closes(self, head: _Request, error: ArakoonError) -> None:
+    def _server_closes(self, head: Request, error: ArakoonError) -> None:
         """The server sent a reply after which it closes the connection: it never
         read the requests behind it."""
         sent, unsent = self._take_pending(error)
@@ -460,7 +388,7 @@ class ArakoonProtocol(
             unregister()
         transport.loseConnection()
 
-    def _abort(self, error: BaseException, head: _Request | None = None) -> None:
+    def _abort(self, error: BaseException, head: Request | None = None) -> None:
         """Give up on the connection: ``head`` (the request whose reply broke the
         protocol) fails with ``error``, the others as on connection loss."""
         if isinstance(error, ProtocolViolation):
@@ -468,7 +396,7 @@ class ArakoonProtocol(
         sent, unsent = self._take_pending(error)
         if head is not None:
             head.reject(error)
-        self._fail(sent, unsent, error)
+        fail_all(sent, unsent, error)
         if self.transport is not None:
             self.transport.abortConnection()  # type: ignore[attr-defined]
 
@@ -477,14 +405,7 @@ class ArakoonProtocol(
         self._drop_input()
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
-        self._fail(sent, unsent, cause)
-
-    @staticmethod
-    def _fail(sent: deque[_Request], unsent: deque[_Request], cause: BaseException) -> None:
-        for request in sent:
-            request.reject(ConnectionLost(cause, repr(request.message)))
-        for request in unsent:
-            request.reject(RequestNotProcessed(cause, repr(request.message)))
+        fail_all(sent, unsent, cause)
 
     def timeoutConnection(self) -> None:
         """The server sent nothing for ``silence_timeout`` seconds while
@@ -507,42 +428,3 @@ class ArakoonProtocol(
 
     def _stop_silence_timer(self) -> None:
         self._time_silence(None)
-
-
-class ArakoonProtocolFactory(ClientFactory):
-    """Builds :class:`ArakoonProtocol` instances with the given settings."""
-
-    #: No "Starting factory" line per connection: the cluster client logs the
-    #: events that matter (master found or lost, retries, lost connections).
-    noisy = False
-
-    def __init__(self, cluster_id: bytes | str, **settings: Any) -> None:
-        self.cluster_id = cluster_id
-        self.settings = settings
-
-    def buildProtocol(self, addr: object) -> ArakoonProtocol:
-        protocol = ArakoonProtocol(self.cluster_id, **self.settings)
-        protocol.factory = self
-        return protocol
-
-
-def connect(
-    reactor: IReactorTCP,
-    endpoint: IStreamClientEndpoint | str,
-    cluster_id: bytes | str,
-    **settings: Any,
-) -> Deferred[ArakoonProtocol]:
-    """Connect to one node: a Deferred firing with a connected
-    :class:`ArakoonProtocol` once the prologue is written.
-
-    ``endpoint`` is an :class:`~twisted.internet.interfaces.IStreamClientEndpoint`
-    or an endpoint string such as ``"tcp:host=127.0.0.1:port=4000"``. ``settings``
-    go to :class:`ArakoonProtocol`.
-    """
-    target: IStreamClientEndpoint = (
-        clientFromString(reactor, endpoint)  # type: ignore[no-untyped-call]
-        if isinstance(endpoint, str)
-        else endpoint
-    )
-    connecting: Deferred[Any] = target.connect(ArakoonProtocolFactory(cluster_id, **settings))
-    return connecting
