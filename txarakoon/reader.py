@@ -105,7 +105,16 @@ class Reader:
         raised before anything is allocated for it.
     """
 
-    __slots__ = ("_data", "_offset", "_pieces", "_pieces_size", "_receiver", "_wanted", "limit")
+    __slots__ = (
+        "_data",
+        "_missing",
+        "_offset",
+        "_pieces",
+        "_pieces_size",
+        "_receiver",
+        "_wanted",
+        "limit",
+    )
 
     def __init__(self, limit: int = DEFAULT_MAX_REPLY_LENGTH) -> None:
         self.limit = limit
@@ -117,6 +126,8 @@ class Reader:
         # The value being read incrementally, and how many bytes it wants next.
         self._receiver: Receiver[object] | None = None
         self._wanted = 0
+        # While it waits: how many of those bytes have not arrived yet.
+        self._missing = 0
 
     def __len__(self) -> int:
         """How many bytes have been fed and not yet consumed by a decoder."""
@@ -145,15 +156,14 @@ class Reader:
         if data:
             if type(data) is not bytes:
                 data = bytes(data)
-            if self._offset == len(self._data) and not self._pieces:
-                self._data = data
-                self._offset = 0
-            else:
+            if self._pieces or self._offset != len(self._data):
                 self._pieces.append(data)
                 self._pieces_size += len(data)
-        if self._receiver is None:
-            return True
-        return len(self._data) - self._offset + self._pieces_size >= self._wanted
+            else:
+                self._data = data
+                self._offset = 0
+            self._missing -= len(data)
+        return self._receiver is None or self._missing <= 0
 
     def clear(self) -> None:
         """Drop every unread byte and the value in progress (the stream is
@@ -164,6 +174,7 @@ class Reader:
         self._pieces_size = 0
         self._receiver = None
         self._wanted = 0
+        self._missing = 0
 
     def read(self, decoder: Decoder[T]) -> T | NeedData:
         """The next value, decoded by ``decoder``, or :data:`NEED_DATA`.
@@ -223,6 +234,7 @@ class Reader:
                 chunk = self._take(wanted)
                 if chunk is None:
                     self._wanted = wanted
+                    self._missing = wanted - len(self)
                     return NEED_DATA
                 wanted = receiver.send(chunk)
         except StopIteration as done:
@@ -252,16 +264,24 @@ class Reader:
         # Join the unread bytes and as many pieces as make up `count`, once;
         # the unread part of the last piece stays where it is.
         parts: list[bytes | memoryview] = [memoryview(data)[start:]] if available else []
-        size = available
         pieces = self._pieces
-        taken = 0
-        while size < count:
-            piece = pieces[taken]
-            taken += 1
-            size += len(piece)
-            self._pieces_size -= len(piece)
-            parts.append(piece)
-        del pieces[:taken]
+        if available + self._pieces_size - len(pieces[-1]) < count:
+            # Usually: the value ends in the last piece (that one made it
+            # whole), so every piece is taken.
+            size = available + self._pieces_size
+            parts += pieces
+            self._pieces = []
+            self._pieces_size = 0
+        else:
+            size = available
+            taken = 0
+            while size < count:
+                piece = pieces[taken]
+                taken += 1
+                size += len(piece)
+                self._pieces_size -= len(piece)
+                parts.append(piece)
+            del pieces[:taken]
         last = parts[-1]
         beyond = size - count
         if beyond:

@@ -206,7 +206,8 @@ class ArakoonProtocol(
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
             return
-        self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
+        if self.timeOut is not None:  # the silence timer runs: replies are owed
+            self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
         if not self._reader.feed(data) or self._draining:
             # A reply still short of the bytes it waits for; or re-entered
             # from a callback run while reading, whose loop picks them up.
