@@ -153,17 +153,19 @@ class Reader:
         progress: false only while a value in progress still lacks bytes, so
         that a driver fed a large value in small pieces need not ask after
         each."""
-        if data:
+        size = len(data)
+        if size:
             if type(data) is not bytes:
                 data = bytes(data)
-            if self._pieces or self._offset != len(self._data):
-                self._pieces.append(data)
-                self._pieces_size += len(data)
+            pieces = self._pieces
+            if pieces or self._offset != len(self._data):
+                pieces.append(data)
+                self._pieces_size += size
             else:
                 self._data = data
                 self._offset = 0
-            self._missing -= len(data)
-        return self._receiver is None or self._missing <= 0
+            self._missing -= size
+        return self._missing <= 0 or self._receiver is None
 
     def clear(self) -> None:
         """Drop every unread byte and the value in progress (the stream is

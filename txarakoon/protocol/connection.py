@@ -96,6 +96,7 @@ class ArakoonProtocol(
         self.clock = clock
         self.connected = False
         self._reader = Reader(max_reply_length)
+        self._feed = self._reader.feed  # bound once: called for every chunk
         # Whether replies are being read: bytes that arrive meanwhile (from a
         # callback, on a transport that delivers synchronously) wait for the
         # loop that reads them.
@@ -208,7 +209,7 @@ class ArakoonProtocol(
             return
         if self.timeOut is not None:  # the silence timer runs: replies are owed
             self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
-        if not self._reader.feed(data) or self._draining:
+        if not self._feed(data) or self._draining:
             # A reply still short of the bytes it waits for; or re-entered
             # from a callback run while reading, whose loop picks them up.
             return
