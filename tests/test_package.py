@@ -15,6 +15,7 @@ import txarakoon
 #: added later (the cluster client's retry policy) join this list.
 SANS_IO = [
     "txarakoon.codec",
+    "txarakoon.codes",
     "txarakoon.consistency",
     "txarakoon.errors",
     "txarakoon.messages",
