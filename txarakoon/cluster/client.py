@@ -6,7 +6,7 @@ import random as _random
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, succeed
+from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
 from twisted.internet.task import deferLater
@@ -16,10 +16,11 @@ from .. import messages, retry
 from ..client import Async, ClientMixin
 from ..config import ClusterConfig, NodeConfig
 from ..consistency import Consistent
-from ..errors import NoMasterError, NotConnectedError, explain
+from ..errors import NoMasterError, NotConnectedError
 from ..messages import Message
 from ..protocol import CancelledBeforeSending
-from .calls import AFTER_DISCONNECT, Attempt, CallOptions, Shared
+from .calls import AFTER_DISCONNECT, Attempt, CallOptions
+from .discovery import Discovery
 from .links import LinkSettings, NodeLink, NodeProtocol
 from .views import ClientView, NodeClient, ReadYourWrites
 
@@ -127,10 +128,9 @@ class ArakoonClient(ClientMixin[Async]):
             lambda: self._closed,
         )
         self._links = {name: NodeLink(settings, node) for name, node in config.nodes.items()}
-        self._master: str | None = None
-        self._last_master: str | None = None
-        self._master_hint: str | None = None
-        self._discovery: Shared[str] | None = None
+        self._discovery = Discovery(
+            self._links, self.clock, connect_timeout, self._random, lambda: self._closed
+        )
         self._attempts: set[Attempt] = set()
         self.read_node = read_node or self._random.choice(list(config.nodes))
         self._closed = False
@@ -153,7 +153,7 @@ class ArakoonClient(ClientMixin[Async]):
     def master(self) -> str | None:
         """The master this client currently sends to, if it knows one. This is a
         cache: :meth:`who_master` asks the cluster."""
-        return self._master
+        return self._discovery.master
 
     def _process(self, message: Message[T]) -> Deferred[T]:
         return self.submit(message, CallOptions())
@@ -191,11 +191,10 @@ class ArakoonClient(ClientMixin[Async]):
         :class:`~txarakoon.errors.NotConnectedError` (writes already sent with
         :class:`~txarakoon.errors.OutcomeUnknown`), and so do later calls."""
         self._closed = True
-        self._master = None
+        # The calls first: each then fails as interrupted, not as cancelled.
         for attempt in list(self._attempts):
             attempt.interrupt(retry.Interruption.DISCONNECT)
-        if self._discovery is not None:
-            self._discovery.cancel()
+        self._discovery.stop()
         closing = [link.close() for link in self._links.values()]
         done: Deferred[Any] = DeferredList(closing, consumeErrors=True)
         return done.addCallback(lambda _: None)
@@ -253,7 +252,7 @@ class ArakoonClient(ClientMixin[Async]):
             try:
                 if self._closed:
                     raise NotConnectedError(AFTER_DISCONNECT)
-                node = self._dirty_node(avoid) if dirty else await self._find_master()
+                node = self._dirty_node(avoid) if dirty else await self._discovery.find()
                 protocol = await self._links[node].get()
                 first = protocol.requests_sent == 0
                 reply = protocol.send(message)
@@ -276,11 +275,11 @@ class ArakoonClient(ClientMixin[Async]):
                 )
                 if isinstance(decision, retry.Raise):
                     if decision.forget_master:
-                        self._forget(node, error)
+                        self._discovery.forget(node, error)
                     if decision.error is error:
                         raise
                     raise decision.error from None
-                self._forget(node, error, hint=decision.master_hint)
+                self._discovery.forget(node, error, hint=decision.master_hint)
                 if decision.avoid_node and dirty and node is not None:
                     avoid.add(node)
                 last = error
@@ -313,89 +312,11 @@ class ArakoonClient(ClientMixin[Async]):
         self.log.info("Dirty reads now go to {node}", node=self.read_node)
         return self.read_node
 
-    def _forget(self, node: str | None, cause: BaseException, hint: bytes | None = None) -> None:
-        if node is not None and self._master == node:
-            self.log.info("Forgetting master {node}: {cause!r}", node=node, cause=cause)
-            self._master = None
-        if hint is not None:
-            name = hint.decode("utf-8", "replace")
-            if name in self._links:
-                self._master_hint = name
-
-    # -- master discovery -------------------------------------------------------
-
-    def _find_master(self) -> Deferred[str]:
-        if self._master is not None:
-            return succeed(self._master)
-        if self._discovery is None:
-            discovering = Deferred.fromCoroutine(self._discover())
-            discovering.addBoth(self._discovered)
-            shared = Shared(discovering)
-            if shared.done:
-                return shared.wait()
-            self._discovery = shared
-        return self._discovery.wait()
-
-    def _discovered(self, result: Any) -> Any:
-        self._discovery = None
-        if isinstance(result, str) and not self._closed:
-            if result != self._last_master:
-                self.log.info(
-                    "Master is {node} (was {previous})", node=result, previous=self._last_master
-                )
-            self._master = self._last_master = result
-        return result
-
-    async def _discover(self) -> str:
-        """Ask the nodes, in random order, who is master; accept an answer only
-        when the named node names itself."""
-        order = list(self._links)
-        self._random.shuffle(order)
-        if self._master_hint in order:
-            order.remove(self._master_hint)
-            order.insert(0, self._master_hint)
-            self._master_hint = None
-        causes: list[str] = []
-        for name in order:
-            try:
-                answer = await self._who_master_on(name)
-            except CancelledError:
-                raise
-            except Exception as error:
-                causes.append(f"{name}: {explain(error)}")
-                continue
-            if answer is None:
-                causes.append(f"{name}: knows no master")
-                continue
-            if answer == name:
-                return name
-            if answer not in self._links:
-                causes.append(f"{name}: names unknown node {answer!r}")
-                continue
-            try:
-                confirmed = await self._who_master_on(answer)
-            except CancelledError:
-                raise
-            except Exception as error:
-                causes.append(f"{answer} (named by {name}): {explain(error)}")
-                continue
-            if confirmed == answer:
-                return answer
-            causes.append(f"{name} names {answer}, which names {confirmed}")
-        raise NoMasterError("; ".join(causes) or "no node answered", None)
-
-    async def _who_master_on(self, name: str) -> str | None:
-        protocol = await self._links[name].get()
-        question = protocol.send(messages.WHO_MASTER())
-        question.addTimeout(self.connect_timeout, self.clock)
-        answer = await question
-        return None if answer is None else answer.decode("utf-8", "replace")
-
     async def _ask_who_master(self, message: Message[Any], attempt: Attempt) -> Any:
         """``who_master()`` on the cluster: a fresh discovery, never the cache."""
-        self._master = None
+        self._discovery.master = None
         try:
-            name = await self._find_master()
+            name = await self._discovery.find()
         except NoMasterError:
             return None
         except CancelledError:

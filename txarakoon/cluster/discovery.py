@@ -1,0 +1,136 @@
+"""Which node is master, as far as one cluster client knows: the cached
+answer, the discovery that finds it, and what makes the client forget it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from .. import messages
+from ..errors import NoMasterError, explain
+from .calls import Shared
+from .links import NodeLink
+
+__all__ = ["Discovery"]
+
+
+class Discovery:
+    """The master of one client's cluster: asked once, shared by every call
+    waiting for it, forgotten when a failure says it may have moved.
+
+    :param links: the client's link to each node, by name.
+    :param question_timeout: how long each ``who_master`` question may take.
+    :param closed: whether the client was disconnected (an answer found
+        since is not cached).
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        links: Mapping[str, NodeLink],
+        clock: IReactorTime,
+        question_timeout: float,
+        rng: random.Random,
+        closed: Callable[[], bool],
+    ) -> None:
+        self._links = links
+        self._clock = clock
+        self._question_timeout = question_timeout
+        self._random = rng
+        self._closed = closed
+        self.master: str | None = None
+        self._last_master: str | None = None
+        self._hint: str | None = None
+        self._running: Shared[str] | None = None
+
+    def find(self) -> Deferred[str]:
+        """The master: the cached one, or the result of a discovery (one at a
+        time, whoever asks)."""
+        if self.master is not None:
+            return succeed(self.master)
+        if self._running is None:
+            discovering = Deferred.fromCoroutine(self._discover())
+            discovering.addBoth(self._discovered)
+            shared = Shared(discovering)
+            if shared.done:
+                return shared.wait()
+            self._running = shared
+        return self._running.wait()
+
+    def forget(self, node: str | None, cause: BaseException, hint: bytes | None = None) -> None:
+        """``node`` failed with ``cause``: if it is the master, discover again,
+        asking ``hint`` (a ``NotMaster`` reply's) first."""
+        if node is not None and self.master == node:
+            self.log.info("Forgetting master {node}: {cause!r}", node=node, cause=cause)
+            self.master = None
+        if hint is not None:
+            name = hint.decode("utf-8", "replace")
+            if name in self._links:
+                self._hint = name
+
+    def stop(self) -> None:
+        """Forget the master and stop a discovery under way (disconnect)."""
+        self.master = None
+        if self._running is not None:
+            self._running.cancel()
+
+    def _discovered(self, result: Any) -> Any:
+        self._running = None
+        if isinstance(result, str) and not self._closed():
+            if result != self._last_master:
+                self.log.info(
+                    "Master is {node} (was {previous})", node=result, previous=self._last_master
+                )
+            self.master = self._last_master = result
+        return result
+
+    async def _discover(self) -> str:
+        """Ask the nodes, in random order, who is master; accept an answer only
+        when the named node names itself."""
+        order = list(self._links)
+        self._random.shuffle(order)
+        if self._hint in order:
+            order.remove(self._hint)
+            order.insert(0, self._hint)
+            self._hint = None
+        causes: list[str] = []
+        for name in order:
+            try:
+                answer = await self._who_master_on(name)
+            except CancelledError:
+                raise
+            except Exception as error:
+                causes.append(f"{name}: {explain(error)}")
+                continue
+            if answer is None:
+                causes.append(f"{name}: knows no master")
+                continue
+            if answer == name:
+                return name
+            if answer not in self._links:
+                causes.append(f"{name}: names unknown node {answer!r}")
+                continue
+            try:
+                confirmed = await self._who_master_on(answer)
+            except CancelledError:
+                raise
+            except Exception as error:
+                causes.append(f"{answer} (named by {name}): {explain(error)}")
+                continue
+            if confirmed == answer:
+                return answer
+            causes.append(f"{name} names {answer}, which names {confirmed}")
+        raise NoMasterError("; ".join(causes) or "no node answered", None)
+
+    async def _who_master_on(self, name: str) -> str | None:
+        protocol = await self._links[name].get()
+        question = protocol.send(messages.WHO_MASTER())
+        question.addTimeout(self._question_timeout, self._clock)
+        answer = await question
+        return None if answer is None else answer.decode("utf-8", "replace")
