@@ -20,64 +20,25 @@ from __future__ import annotations
 
 import errno
 
+from . import codes
+
+# The return codes' classes live in codes; callers find them here too.
+from .codes import *  # noqa: F403
+from .codes import ArakoonError
+
 __all__ = [
-    "ArakoonError",
-    "AssertionFailed",
-    "BadInput",
     "CallbackError",
     "ConnectionFailure",
     "ConnectionLost",
-    "GoingDown",
-    "InconsistentRead",
-    "MaxConnections",
-    "NoHello",
-    "NoLongerMaster",
-    "NoMagic",
     "NoMasterError",
     "NotConnectedError",
-    "NotFound",
-    "NotMaster",
-    "NotSupported",
     "OutcomeUnknown",
-    "OutsideInterval",
     "ProtocolViolation",
-    "ReadOnly",
     "RequestNotProcessed",
     "RequestTimeout",
-    "TooManyDeadNodes",
-    "UnknownFailure",
-    "UnsupportedCommand",
-    "UserFunctionFailure",
-    "UserHookNotFound",
-    "WrongCluster",
-    "error_for_code",
     "explain",
 ]
-
-
-from .codes import (
-    ArakoonError,
-    AssertionFailed,
-    BadInput,
-    GoingDown,
-    InconsistentRead,
-    MaxConnections,
-    NoHello,
-    NoLongerMaster,
-    NoMagic,
-    NotFound,
-    NotMaster,
-    NotSupported,
-    OutsideInterval,
-    ReadOnly,
-    TooManyDeadNodes,
-    UnknownFailure,
-    UnsupportedCommand,
-    UserFunctionFailure,
-    UserHookNotFound,
-    WrongCluster,
-    error_for_code,
-)
+__all__ += codes.__all__
 
 
 class ProtocolViolation(Exception):

@@ -43,13 +43,14 @@ from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.task import Clock
 
 from ..config import ClusterConfig
+from . import drive
 from .cluster import ArakoonCluster
+
+# drive's helpers are documented as importable from here too.
+from .drive import *  # noqa: F403
 from .drive import (
     DEFAULT_MAX_SECONDS,
-    MemoryEndpoint,
-    flush,
     memory_cluster_client,
-    memory_config,
     resolve,
 )
 
@@ -64,16 +65,8 @@ if TYPE_CHECKING:
 else:
     _SynchronousBase = _AsynchronousBase = object
 
-__all__ = [
-    "DEFAULT_MAX_SECONDS",
-    "InMemoryArakoonMixin",
-    "LoopbackArakoonMixin",
-    "MemoryEndpoint",
-    "flush",
-    "memory_cluster_client",
-    "memory_config",
-    "resolve",
-]
+__all__ = ["InMemoryArakoonMixin", "LoopbackArakoonMixin"]
+__all__ += drive.__all__
 
 T = TypeVar("T")
 
