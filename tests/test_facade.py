@@ -26,7 +26,7 @@ from txarakoon.client import Async, ClientMixin, Sync
 from txarakoon.cluster import ArakoonClient, ClientView, NodeClient, ReadYourWrites
 from txarakoon.consistency import Consistent, NoGuarantees
 from txarakoon.facade import Facade, M, command, flavour_of
-from txarakoon.messages import Message
+from txarakoon.messages import Command, Message
 from txarakoon.protocol import ArakoonProtocol
 
 CLIENT_COMMANDS = [name for name in vars(ClientMixin) if not name.startswith("_")]
@@ -352,3 +352,47 @@ def test_every_client_says_whether_it_is_connected() -> None:
     protocol.makeConnection(StringTransport())
     assert protocol.connected is True
     assert SocketClient(("127.0.0.1", 4000), b"arakoon").connected is False
+
+
+def test_a_command_sent_as_declared_shows_its_declarations_result_and_names_itself() -> None:
+    class Pinging(Facade[M]):
+        ping = command.sends(messages.NOP, "Prove the master can write.")
+
+    class Pinger(Pinging[Sync]):
+        def _process(self, message: Message[Any]) -> Message[Any]:
+            return message
+
+    assert Pinger().ping() == messages.NOP()
+    assert str(inspect.signature(Pinger.ping)) == "(self) -> None"
+    assert Pinger.ping.__doc__ == "Prove the master can write."
+    assert (Pinger.ping.__name__, Pinger.ping.__module__) == ("ping", __name__)
+
+
+def _key_and_value(key: bytes, value: bytes = b"") -> tuple[bytes, bytes]:
+    return key, value
+
+
+def test_a_command_sent_through_a_function_takes_its_parameters_and_defaults() -> None:
+    class Binding(Facade[M]):
+        bind = command.sends(messages.SET, "Bind a key.", _key_and_value)
+        confirm = command.sends(messages.CONFIRM, "Bind a key once.", _key_and_value)
+
+    class Binder(Binding[Sync]):
+        def _process(self, message: Message[Any]) -> Message[Any]:
+            return message
+
+    assert Binder().bind(b"k") == messages.SET(b"k", b"")
+    assert Binder().confirm(b"k", value=b"v") == messages.CONFIRM(b"k", b"v")
+    assert str(inspect.signature(Binder.bind)) == "(self, key: bytes, value: bytes = b'') -> None"
+    assert Binder.confirm.__doc__ == "Bind a key once."
+
+
+def test_a_declaration_with_arguments_needs_a_function_to_give_them() -> None:
+    with pytest.raises(TypeError, match="get takes arguments: give them through"):
+        command.sends(messages.GET, "The value.")
+
+
+def test_a_declaration_without_its_result_declared_cannot_be_sent_as_declared() -> None:
+    undeclared = Command("nop", 0x41, (), messages.NOP.result)
+    with pytest.raises(TypeError, match=r"declared in txarakoon.messages as Final\[Command"):
+        command.sends(undeclared, "Prove the master can write.")

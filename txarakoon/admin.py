@@ -28,26 +28,26 @@ Progress = Callable[[int], object]
 class AdminMixin(Facade[M]):
     """Maintenance commands for the node a client is connected to."""
 
-    @command
-    def optimize_db() -> Message[None]:
-        """Rewrite the node's database compactly (a slave only)."""
-        return messages.OPTIMIZE_DB()
+    optimize_db = command.sends(
+        messages.OPTIMIZE_DB,
+        """Rewrite the node's database compactly (a slave only).""",
+    )
 
-    @command
-    def defrag_db() -> Message[None]:
-        """Defragment the node's database (a slave only)."""
-        return messages.DEFRAG_DB()
+    defrag_db = command.sends(
+        messages.DEFRAG_DB,
+        """Defragment the node's database (a slave only).""",
+    )
 
-    @command
-    def drop_master() -> Message[None]:
+    drop_master = command.sends(
+        messages.DROP_MASTER,
         """Ask the master to give up mastership. It answers after about half a
-        lease (5 s by default); any other node answers at once."""
-        return messages.DROP_MASTER()
+        lease (5 s by default); any other node answers at once.""",
+    )
 
-    @command
-    def flush_store() -> Message[None]:
-        """Flush the node's pending store writes to disk."""
-        return messages.FLUSH_STORE()
+    flush_store = command.sends(
+        messages.FLUSH_STORE,
+        """Flush the node's pending store writes to disk.""",
+    )
 
     @command
     def copy_db_to_head(tlogs_to_keep: int) -> Message[None]:

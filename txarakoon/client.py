@@ -11,7 +11,8 @@ sent), builds a :class:`~txarakoon.messages.Message` and hands it to
 * :class:`~txarakoon.blocking.SocketClient` is ``ClientMixin[Sync]``: every method
   returns the result itself.
 
-Each method is written once, as the builder of its message, and
+Each method is written once, as the builder of its message (or, for a
+command sent as declared, as its declaration and docstring), and
 :mod:`txarakoon.facade` makes of it one method per flavour, typed and
 documented with that flavour's result, so ``await proto.get(k)`` and
 ``SocketClient(...).get(k)`` are both typed ``bytes``. Below, each method shows
@@ -28,19 +29,41 @@ possibly stale) or, as a keyword, a ``consistency`` from
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from . import messages
 from .consistency import NOT_GIVEN, Consistency, _NotGiven, resolve
 from .errors import NotConnectedError
 from .facade import Async, Facade, M, Sync, command
 from .keys import Key
-from .messages import Message, Statistics, Version
+from .messages import Message
 from .sequence import Sequence, Step
 
 __all__ = ["AbstractClient", "Async", "ClientMixin", "NotConnectedError", "Sync"]
 
 AllowDirty = bool | _NotGiven
-Entries = list[tuple[bytes, bytes]]
+
+
+def _range_arguments(
+    begin_key: Key | None,
+    begin_inclusive: bool,
+    end_key: Key | None,
+    end_inclusive: bool,
+    max_elements: int = -1,
+    allow_dirty: AllowDirty = NOT_GIVEN,
+    *,
+    consistency: Consistency | None = None,
+) -> tuple[Any, ...]:
+    """The parameters of :meth:`~ClientMixin.range`, :meth:`~ClientMixin.range_entries`
+    and :meth:`~ClientMixin.rev_range_entries`, as their declarations' arguments."""
+    return (
+        resolve(allow_dirty, consistency),
+        begin_key,
+        begin_inclusive,
+        end_key,
+        end_inclusive,
+        max_elements,
+    )
 
 
 class ClientMixin(Facade[M]):
@@ -65,11 +88,11 @@ class ClientMixin(Facade[M]):
         """
         return messages.HELLO(client_id, cluster_id)
 
-    @command
-    def who_master() -> Message[bytes | None]:
+    who_master = command.sends(
+        messages.WHO_MASTER,
         """The name of the master as this node knows it, or ``None`` if it knows none
-        (a young cluster, or an expired lease)."""
-        return messages.WHO_MASTER()
+        (a young cluster, or an expired lease).""",
+    )
 
     # -- reads ----------------------------------------------------------------
 
@@ -109,78 +132,33 @@ class ClientMixin(Facade[M]):
         """The values of ``keys``, in the same order, ``None`` for a missing key."""
         return messages.MULTI_GET_OPTION(resolve(allow_dirty, consistency), keys)
 
-    @command
-    def range(
-        begin_key: Key | None,
-        begin_inclusive: bool,
-        end_key: Key | None,
-        end_inclusive: bool,
-        max_elements: int = -1,
-        allow_dirty: AllowDirty = NOT_GIVEN,
-        *,
-        consistency: Consistency | None = None,
-    ) -> Message[list[bytes]]:
+    range = command.sends(
+        messages.RANGE,
         """The keys between ``begin_key`` and ``end_key``, ascending.
 
         ``None`` as a bound means "from the first key" / "to the last key"; the
         ``*_inclusive`` flags say whether a bound itself is included. At most
         ``max_elements`` keys are returned; a negative number means all, ``0``
         none.
-        """
-        return messages.RANGE(
-            resolve(allow_dirty, consistency),
-            begin_key,
-            begin_inclusive,
-            end_key,
-            end_inclusive,
-            max_elements,
-        )
+        """,
+        _range_arguments,
+    )
 
-    @command
-    def range_entries(
-        begin_key: Key | None,
-        begin_inclusive: bool,
-        end_key: Key | None,
-        end_inclusive: bool,
-        max_elements: int = -1,
-        allow_dirty: AllowDirty = NOT_GIVEN,
-        *,
-        consistency: Consistency | None = None,
-    ) -> Message[Entries]:
-        """Like :meth:`range`, but ``(key, value)`` pairs, ascending by key."""
-        return messages.RANGE_ENTRIES(
-            resolve(allow_dirty, consistency),
-            begin_key,
-            begin_inclusive,
-            end_key,
-            end_inclusive,
-            max_elements,
-        )
+    range_entries = command.sends(
+        messages.RANGE_ENTRIES,
+        """Like :meth:`range`, but ``(key, value)`` pairs, ascending by key.""",
+        _range_arguments,
+    )
 
-    @command
-    def rev_range_entries(
-        begin_key: Key | None,
-        begin_inclusive: bool,
-        end_key: Key | None,
-        end_inclusive: bool,
-        max_elements: int = -1,
-        allow_dirty: AllowDirty = NOT_GIVEN,
-        *,
-        consistency: Consistency | None = None,
-    ) -> Message[Entries]:
+    rev_range_entries = command.sends(
+        messages.REV_RANGE_ENTRIES,
         """``(key, value)`` pairs in descending key order.
 
         Here ``begin_key`` is the **upper** bound, where the backward scan starts
         (``None``: the last key), and ``end_key`` the lower bound.
-        """
-        return messages.REV_RANGE_ENTRIES(
-            resolve(allow_dirty, consistency),
-            begin_key,
-            begin_inclusive,
-            end_key,
-            end_inclusive,
-            max_elements,
-        )
+        """,
+        _range_arguments,
+    )
 
     @command
     def prefix(
@@ -281,45 +259,45 @@ class ClientMixin(Facade[M]):
         """
         return messages.USER_FUNCTION(function, argument)
 
-    @command
-    def nop() -> Message[None]:
+    nop = command.sends(
+        messages.NOP,
         """A replicated write that changes nothing: proves the master can make
-        progress, and pushes slaves to apply the previous update."""
-        return messages.NOP()
+        progress, and pushes slaves to apply the previous update.""",
+    )
 
     # -- cluster state ------------------------------------------------------
 
-    @command
-    def expect_progress_possible() -> Message[bool]:
-        """Whether this node believes a quorum is available to make progress."""
-        return messages.EXPECT_PROGRESS_POSSIBLE()
+    expect_progress_possible = command.sends(
+        messages.EXPECT_PROGRESS_POSSIBLE,
+        """Whether this node believes a quorum is available to make progress.""",
+    )
 
-    @command
-    def get_key_count() -> Message[int]:
-        """The number of keys in the store (a consistent read: the master only)."""
-        return messages.GET_KEY_COUNT()
+    get_key_count = command.sends(
+        messages.GET_KEY_COUNT,
+        """The number of keys in the store (a consistent read: the master only).""",
+    )
 
-    @command
-    def statistics() -> Message[Statistics]:
-        """The node's statistics as a nested dict (field names are ``str``)."""
-        return messages.STATISTICS_COMMAND()
+    statistics = command.sends(
+        messages.STATISTICS_COMMAND,
+        """The node's statistics as a nested dict (field names are ``str``).""",
+    )
 
-    @command
-    def version() -> Message[Version]:
-        """The node's version: ``(major, minor, patch, info)``, ``info`` bytes."""
-        return messages.VERSION_COMMAND()
+    version = command.sends(
+        messages.VERSION_COMMAND,
+        """The node's version: ``(major, minor, patch, info)``, ``info`` bytes.""",
+    )
 
-    @command
-    def get_current_state() -> Message[bytes]:
+    get_current_state = command.sends(
+        messages.CURRENT_STATE,
         """The name of the node's consensus state, e.g. ``b"Stable_master"``
-        (diagnostics only)."""
-        return messages.CURRENT_STATE()
+        (diagnostics only).""",
+    )
 
-    @command
-    def get_txid() -> Message[Consistency]:
+    get_txid = command.sends(
+        messages.GET_TXID,
         """The node's last applied update as ``AtLeast(i)``: pass it as the
-        ``consistency`` of a read on any node to see everything applied here."""
-        return messages.GET_TXID()
+        ``consistency`` of a read on any node to see everything applied here.""",
+    )
 
 
 class AbstractClient:

@@ -11,6 +11,14 @@ arguments and returns the :class:`~txarakoon.messages.Message` to send::
             """The value bound to ``key``."""
             return messages.GET(resolve(allow_dirty, None), key)
 
+A command that sends its declaration as it is needs no builder:
+``nop = command.sends(messages.NOP, "doc")``; one whose arguments some other
+commands share takes a function that maps its parameters to them, written once
+for all of them: ``command.sends(messages.RANGE, "doc", _range_arguments)``.
+The result is then the one the declaration is annotated with in
+:mod:`txarakoon.messages` (``NOP: Final[Command[None]]``), which the type checker
+holds it to.
+
 Every client then has the method ``get(self, key, allow_dirty=NOT_GIVEN)``,
 which builds the message and returns ``self._process(message)``. A client picks
 its flavour by the marker it gives the mixin: on a ``ClientMixin[Async]``
@@ -39,7 +47,6 @@ How:
 from __future__ import annotations
 
 import inspect
-import linecache
 import re
 from collections.abc import Callable
 from types import FunctionType
@@ -50,12 +57,15 @@ from typing import (
     Generic,
     ParamSpec,
     TypeVar,
+    cast,
     get_args,
     get_origin,
     overload,
 )
 
-from .messages import Message
+from . import messages
+from .messages import Command, Message
+from .trampolines import compile_method, named, positional_twin
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -65,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = ["Facade", "command", "flavour_of"]
 
 P = ParamSpec("P")
+Q = ParamSpec("Q")
 R = TypeVar("R")
 T = TypeVar("T")
 
@@ -176,6 +187,29 @@ def _result(annotation: Any, name: str) -> str:
     raise TypeError(f"the builder of {name} must return Message[...], not {annotation!r}")
 
 
+_DECLARED_AS = re.compile(r"Final\[Command\[(.+)\]\]")
+
+
+def _declared_result(declaration: Command[Any]) -> str:
+    """``Version`` from ``VERSION_COMMAND: Final[Command[Version]] = ...`` in
+    :mod:`txarakoon.messages`: the type checker holds the declaration to it."""
+    for name, value in vars(messages).items():
+        if value is declaration:
+            match = _DECLARED_AS.fullmatch(messages.__annotations__.get(name, ""))
+            if match:
+                return match[1]
+    raise TypeError(
+        f"{declaration!r} must be declared in txarakoon.messages as Final[Command[<its result>]]"
+    )
+
+
+def _no_parameters() -> None:
+    """The parameters of a command that takes none."""
+
+
+_NO_PARAMETERS: FunctionType = cast(FunctionType, _no_parameters)
+
+
 class command(Generic[P, R]):  # lower case: used as a decorator, like property
     """Declare a command of a :class:`Facade` mixin by its builder (see the
     module documentation).
@@ -187,12 +221,59 @@ class command(Generic[P, R]):  # lower case: used as a decorator, like property
     def __init__(self, build: Callable[P, Message[R]]) -> None:
         if not isinstance(build, FunctionType):
             raise TypeError(f"@command takes a function, not {build!r}")
+        self._init(build, _result(inspect.signature(build).return_annotation, build.__name__))
+
+    def _init(
+        self, build: FunctionType, result: str, send: Callable[..., Any] | None = None
+    ) -> None:
         self.build: FunctionType = build
         self._signature = inspect.signature(build)
-        self._result = _result(self._signature.return_annotation, build.__name__)
-        self._template = _compile(build, self._signature)
+        self._result = result
+        self._template = compile_method(build, self._signature, send)
         # The method of each flavour, made once the command has a name.
         self.methods: dict[type, FunctionType] = {}
+
+    @overload
+    @classmethod
+    def sends(cls, declaration: Command[T], doc: str) -> command[[], T]: ...
+    @overload
+    @classmethod
+    def sends(
+        cls, declaration: Command[T], doc: str, through: Callable[Q, tuple[Any, ...]]
+    ) -> command[Q, T]: ...
+    @classmethod
+    def sends(
+        cls,
+        declaration: Command[T],
+        doc: str,
+        through: Callable[..., tuple[Any, ...]] | None = None,
+    ) -> command[..., T]:
+        """A command whose method sends ``declaration``, with no builder to
+        write: ``through``, if given, takes the method's parameters and
+        returns the declaration's arguments (several commands may share it);
+        the result is the one the declaration is annotated with in
+        :mod:`txarakoon.messages`::
+
+            version = command.sends(messages.VERSION_COMMAND, "The node's version.")
+        """
+        if not isinstance(declaration, Command):
+            raise TypeError(f"command.sends takes a Command, not {declaration!r}")
+        made: command[..., T] = object.__new__(command)
+        send: Callable[..., Message[T]] = declaration
+        if through is None:
+            if declaration.arguments:
+                raise TypeError(f"{declaration.name} takes arguments: give them through")
+            build = _NO_PARAMETERS
+        else:
+            if not isinstance(through, FunctionType):
+                raise TypeError(f"through takes a function, not {through!r}")
+            build, arguments = through, positional_twin(through)
+
+            def send(*values: Any, **named: Any) -> Message[T]:
+                return declaration(*arguments(*values, **named))
+
+        made._init(named(build, declaration.name, doc), _declared_result(declaration), send)
+        return made
 
     if TYPE_CHECKING:
         # What the type checker sees: a descriptor whose result depends on the
@@ -216,6 +297,8 @@ class command(Generic[P, R]):  # lower case: used as a decorator, like property
     def __set_name__(self, owner: type, name: str) -> None:
         if not issubclass(owner, Facade):
             raise TypeError(f"@command {name} must be declared in a Facade subclass")
+        result = self._result
+        self._module = owner.__module__
         parameters = [
             inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
             *(
@@ -223,7 +306,7 @@ class command(Generic[P, R]):  # lower case: used as a decorator, like property
                 for p in self._signature.parameters.values()
             ),
         ]
-        returns = {Async: f"Deferred[{self._result}]", Sync: self._result}
+        returns = {Async: f"Deferred[{result}]", Sync: result}
         qualname = f"{owner.__qualname__}.{name}"
         doc = self.build.__doc__
         for flavour, text in returns.items():
@@ -257,78 +340,10 @@ class command(Generic[P, R]):  # lower case: used as a decorator, like property
         )
         method.__kwdefaults__ = dict(build.__kwdefaults__) if build.__kwdefaults__ else None
         method.__qualname__ = qualname
-        method.__module__ = build.__module__
+        method.__module__ = self._module
         method.__doc__ = doc
         method.__annotations__ = {k: v for k, v in build.__annotations__.items() if k != "return"}
         if returns is not None:
             method.__annotations__["return"] = returns
         vars(method)["__signature__"] = signature
         return method
-
-
-def _compile(build: FunctionType, signature: inspect.Signature) -> FunctionType:
-    """``def get(self, <the builder's parameters>): return
-    self._process(build(<the same>))``, with the builder (its positional twin)
-    in a closure.
-
-    Generated, like a dataclass's ``__init__``, because ``*args, **kwargs``
-    would cost a tuple and a dict per call, and hide the signature."""
-    name = build.__name__
-    head = ["self"]
-    for parameter in signature.parameters.values():
-        if parameter.name in ("self", "_build"):
-            raise TypeError(f"the builder of {name} must not take {parameter.name!r}")
-        if parameter.kind is parameter.KEYWORD_ONLY:
-            if "*" not in head:
-                head.append("*")
-        elif parameter.kind is not parameter.POSITIONAL_OR_KEYWORD:
-            raise TypeError(f"the builder of {name} takes {parameter.kind.description} parameters")
-        head.append(parameter.name)
-    target = _positional_twin(build)
-    parameters = inspect.signature(target).parameters.values()
-    call = [f"{p.name}={p.name}" if p.kind is p.KEYWORD_ONLY else p.name for p in parameters]
-    source = (
-        "def _make(_build):\n"
-        f"    def {name}({', '.join(head)}):\n"
-        f"        return self._process(_build({', '.join(call)}))\n"
-        f"    return {name}\n"
-    )
-    filename = f"<command {build.__module__}.{build.__qualname__}>"
-    # So that a traceback through the method shows its line.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict[str, Any] = {}
-    exec(compile(source, filename, "exec"), build.__globals__, namespace)
-    made: FunctionType = namespace["_make"](target)
-    return made
-
-
-def _positional_twin(build: FunctionType) -> FunctionType:
-    """``build`` with its keyword-only parameters made positional, the same
-    code otherwise; ``build`` itself if it has none, or if this interpreter
-    will not allow it.
-
-    The method has already bound the caller's arguments to its own
-    parameters, so it passes them all on by position: a call with keywords
-    costs about 70 ns more on CPython 3.11, as much as the whole call to the
-    builder does otherwise. Keyword-only parameters are the locals right after
-    the positional ones (the builder takes no ``*args``), so counting them as
-    positional changes nothing else in the code object.
-    """
-    code = build.__code__
-    if not code.co_kwonlyargcount:
-        return build
-    try:
-        twin = FunctionType(
-            code.replace(
-                co_argcount=code.co_argcount + code.co_kwonlyargcount, co_kwonlyargcount=0
-            ),
-            build.__globals__,
-            build.__name__,
-            None,
-            build.__closure__,
-        )
-    except (AttributeError, TypeError, ValueError):
-        return build
-    if list(inspect.signature(twin).parameters) != list(inspect.signature(build).parameters):
-        return build
-    return twin

@@ -41,6 +41,7 @@ from .command import (
     Message,
     prologue,
 )
+from .consistency import Consistency
 from .payloads import (
     KEY,
     KEYS,
@@ -50,6 +51,7 @@ from .payloads import (
     STATISTICS,
     VALUE,
     VERSION,
+    Entries,
     Int64,
     PositiveInt32,
     Statistics,
@@ -85,6 +87,7 @@ __all__ = [
     "CollapseMessage",
     "CollapseStream",
     "Command",
+    "Entries",
     "Int64",
     "Message",
     "Reply",
@@ -115,7 +118,7 @@ _RANGE_ARGUMENTS = (
 )
 _ENTRIES = ResponseList(Product(STRING, STRING))
 
-HELLO: Final = Command(
+HELLO: Final[Command[bytes]] = Command(
     "hello",
     0x01,
     (_arg("client_id", STRING), _arg("cluster_id", STRING)),
@@ -123,84 +126,98 @@ HELLO: Final = Command(
     read_only=True,
     answers_bad_arguments=True,
 )
-WHO_MASTER: Final = Command("who_master", 0x02, (), Option(STRING), read_only=True)
-EXISTS: Final = Command("exists", 0x07, (_CONSISTENCY, _KEY), BOOL, read_only=True)
-GET: Final = Command("get", 0x08, (_CONSISTENCY, _KEY), STRING, read_only=True)
-SET: Final = Command("set", 0x09, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True)
-DELETE: Final = Command("delete", 0x0A, (_KEY,), UNIT)
-RANGE: Final = Command("range", 0x0B, _RANGE_ARGUMENTS, ResponseList(STRING), read_only=True)
-PREFIX_KEYS: Final = Command(
+WHO_MASTER: Final[Command[bytes | None]] = Command(
+    "who_master", 0x02, (), Option(STRING), read_only=True
+)
+EXISTS: Final[Command[bool]] = Command("exists", 0x07, (_CONSISTENCY, _KEY), BOOL, read_only=True)
+GET: Final[Command[bytes]] = Command("get", 0x08, (_CONSISTENCY, _KEY), STRING, read_only=True)
+SET: Final[Command[None]] = Command(
+    "set", 0x09, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True
+)
+DELETE: Final[Command[None]] = Command("delete", 0x0A, (_KEY,), UNIT)
+RANGE: Final[Command[list[bytes]]] = Command(
+    "range", 0x0B, _RANGE_ARGUMENTS, ResponseList(STRING), read_only=True
+)
+PREFIX_KEYS: Final[Command[list[bytes]]] = Command(
     "prefix_keys",
     0x0C,
     (_CONSISTENCY, _arg("prefix", KEY), _arg("max_elements", INT32)),
     ResponseList(STRING),
     read_only=True,
 )
-TEST_AND_SET: Final = Command(
+TEST_AND_SET: Final[Command[bytes | None]] = Command(
     "test_and_set",
     0x0D,
     (_KEY, _arg("test_value", OPTIONAL_KEY), _arg("set_value", OPTIONAL_VALUE)),
     Option(STRING),
     answers_bad_arguments=True,
 )
-RANGE_ENTRIES: Final = Command("range_entries", 0x0F, _RANGE_ARGUMENTS, _ENTRIES, read_only=True)
-SEQUENCE: Final = Command(
+RANGE_ENTRIES: Final[Command[Entries]] = Command(
+    "range_entries", 0x0F, _RANGE_ARGUMENTS, _ENTRIES, read_only=True
+)
+SEQUENCE: Final[Command[None]] = Command(
     "sequence", 0x10, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT, answers_bad_arguments=True
 )
-MULTI_GET: Final = Command(
+MULTI_GET: Final[Command[list[bytes]]] = Command(
     "multi_get", 0x11, (_CONSISTENCY, _arg("keys", KEYS)), ResponseList(STRING), read_only=True
 )
-EXPECT_PROGRESS_POSSIBLE: Final = Command(
+EXPECT_PROGRESS_POSSIBLE: Final[Command[bool]] = Command(
     "expect_progress_possible", 0x12, (), BOOL, read_only=True
 )
-STATISTICS_COMMAND: Final = Command("statistics", 0x13, (), STATISTICS, read_only=True)
-COLLAPSE_TLOGS: Final = Command(
+STATISTICS_COMMAND: Final[Command[Statistics]] = Command(
+    "statistics", 0x13, (), STATISTICS, read_only=True
+)
+COLLAPSE_TLOGS: Final[Command[list[int]]] = Command(
     "collapse_tlogs", 0x14, (_arg("count", PositiveInt32("count")),), COLLAPSE_STREAM, admin=True
 )
-USER_FUNCTION: Final = Command(
+USER_FUNCTION: Final[Command[bytes | None]] = Command(
     "user_function",
     0x15,
     (_arg("function", STRING), _arg("argument", Option(STRING))),
     Option(STRING),
 )
-ASSERT: Final = Command(
+ASSERT: Final[Command[None]] = Command(
     "assert", 0x16, (_CONSISTENCY, _KEY, _arg("value", Option(STRING))), UNIT, read_only=True
 )
-GET_KEY_COUNT: Final = Command("get_key_count", 0x1A, (), INT64, read_only=True)
-CONFIRM: Final = Command("confirm", 0x1C, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True)
-REV_RANGE_ENTRIES: Final = Command(
+GET_KEY_COUNT: Final[Command[int]] = Command("get_key_count", 0x1A, (), INT64, read_only=True)
+CONFIRM: Final[Command[None]] = Command(
+    "confirm", 0x1C, (_KEY, _arg("value", VALUE)), UNIT, idempotent=True
+)
+REV_RANGE_ENTRIES: Final[Command[Entries]] = Command(
     "rev_range_entries", 0x23, _RANGE_ARGUMENTS, _ENTRIES, read_only=True
 )
-SYNCED_SEQUENCE: Final = Command(
+SYNCED_SEQUENCE: Final[Command[None]] = Command(
     "synced_sequence", 0x24, (_arg("steps", SEQUENCE_PAYLOAD),), UNIT, answers_bad_arguments=True
 )
-OPTIMIZE_DB: Final = Command("optimize_db", 0x25, (), UNIT, admin=True)
-DEFRAG_DB: Final = Command("defrag_db", 0x26, (), UNIT, admin=True)
-DELETE_PREFIX: Final = Command(
+OPTIMIZE_DB: Final[Command[None]] = Command("optimize_db", 0x25, (), UNIT, admin=True)
+DEFRAG_DB: Final[Command[None]] = Command("defrag_db", 0x26, (), UNIT, admin=True)
+DELETE_PREFIX: Final[Command[int]] = Command(
     "delete_prefix", 0x27, (_arg("prefix", KEY),), INT32, answers_bad_arguments=True
 )
-VERSION_COMMAND: Final = Command("version", 0x28, (), VERSION, read_only=True)
-ASSERT_EXISTS: Final = Command("assert_exists", 0x29, (_CONSISTENCY, _KEY), UNIT, read_only=True)
-DROP_MASTER: Final = Command("drop_master", 0x30, (), UNIT, admin=True)
-MULTI_GET_OPTION: Final = Command(
+VERSION_COMMAND: Final[Command[Version]] = Command("version", 0x28, (), VERSION, read_only=True)
+ASSERT_EXISTS: Final[Command[None]] = Command(
+    "assert_exists", 0x29, (_CONSISTENCY, _KEY), UNIT, read_only=True
+)
+DROP_MASTER: Final[Command[None]] = Command("drop_master", 0x30, (), UNIT, admin=True)
+MULTI_GET_OPTION: Final[Command[list[bytes | None]]] = Command(
     "multi_get_option",
     0x31,
     (_CONSISTENCY, _arg("keys", KEYS)),
     Array(Option(STRING)),
     read_only=True,
 )
-CURRENT_STATE: Final = Command("current_state", 0x32, (), STRING, read_only=True)
-REPLACE: Final = Command(
+CURRENT_STATE: Final[Command[bytes]] = Command("current_state", 0x32, (), STRING, read_only=True)
+REPLACE: Final[Command[bytes | None]] = Command(
     "replace",
     0x33,
     (_KEY, _arg("value", OPTIONAL_VALUE)),
     Option(STRING),
     answers_bad_arguments=True,
 )
-NOP: Final = Command("nop", 0x41, (), UNIT, idempotent=True)
-FLUSH_STORE: Final = Command("flush_store", 0x42, (), UNIT, admin=True)
-GET_TXID: Final = Command("get_txid", 0x43, (), CONSISTENCY, read_only=True)
-COPY_DB_TO_HEAD: Final = Command(
+NOP: Final[Command[None]] = Command("nop", 0x41, (), UNIT, idempotent=True)
+FLUSH_STORE: Final[Command[None]] = Command("flush_store", 0x42, (), UNIT, admin=True)
+GET_TXID: Final[Command[Consistency]] = Command("get_txid", 0x43, (), CONSISTENCY, read_only=True)
+COPY_DB_TO_HEAD: Final[Command[None]] = Command(
     "copy_db_to_head",
     0x44,
     (_arg("tlogs_to_keep", PositiveInt32("tlogs_to_keep")),),

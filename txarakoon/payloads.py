@@ -168,4 +168,6 @@ class _Statistics(StringWrapped[Statistics]):
 STATISTICS: Final = _Statistics()
 
 Version = tuple[int, int, int, bytes]
+#: What range_entries and rev_range_entries answer: ``(key, value)`` pairs.
+Entries = list[tuple[bytes, bytes]]
 VERSION: Final = Product(INT32, INT32, INT32, STRING)
