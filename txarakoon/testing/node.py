@@ -94,6 +94,7 @@ from .core import handlers_of
 from .links import MemoryLinks
 from .quoting import NO_LONGER_MASTER_MESSAGE, ocaml_quoted
 from .server import NodeProtocol
+from .statistics import node_is
 from .updates import MAX_BUFFER_SIZE
 from .view import ClusterView, UserFunction
 
@@ -189,7 +190,10 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
 
     def statistics(self) -> Statistics:
         """The node's statistics, in the real server's field layout (§8.1)."""
-        return self._statistics.report(self.cluster.clock.seconds(), self.cluster.live_txids())
+        heard = node_is(
+            self.name, self.cluster.master, len(self.cluster), self.cluster.live_txids()
+        )
+        return self._statistics.report(self.cluster.clock.seconds(), heard)
 
     # -- controls -------------------------------------------------------------
 
