@@ -22,6 +22,7 @@ from typing import Any, Final
 from .codec import (
     BOOL,
     CONSISTENCY,
+    DEFAULT_MAX_REPLY_LENGTH,
     INT32,
     INT64,
     STRING,
@@ -41,6 +42,7 @@ from .command import (
     Message,
     prologue,
 )
+from .errors import ProtocolViolation
 from .payloads import (
     KEY,
     KEYS,
@@ -70,6 +72,7 @@ __all__ = [
     "COLLAPSE_STREAM",
     "COMMANDS",
     "COMMANDS_BY_OPCODE",
+    "DECLARED_COMMANDS",
     "KEY",
     "KEYS",
     "MAGIC",
@@ -208,8 +211,38 @@ COPY_DB_TO_HEAD: Final = Command(
     admin=True,
 )
 
-#: Every command this library speaks, by name.
-COMMANDS: Final[dict[str, Command[Any]]] = {
+
+class _HookProtocol(Type[None]):
+    """What a user hook answers once the node has checked the consistency:
+    the hook's own protocol (§6.2), which no declaration can decode."""
+
+    def __repr__(self) -> str:
+        return "hook-defined"
+
+    def check(self, value: Any) -> None:
+        raise TypeError("a user hook answers in its own protocol")
+
+    def encode(self, value: None) -> bytes:
+        raise TypeError("a user hook answers in its own protocol")
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[None, int]:
+        raise ProtocolViolation("a user hook answers in its own protocol")
+
+
+# Declared so that the in-memory server answers it as a real node does (D32);
+# not offered, as a hook's reply is the hook's own business.
+USER_HOOK: Final = Command(
+    "user_hook",
+    0x45,
+    (_CONSISTENCY, _arg("name", STRING)),
+    _HookProtocol(),
+    offered=False,
+)
+
+#: Every declared command, by name, offered (:attr:`Command.offered`) or not.
+DECLARED_COMMANDS: Final[dict[str, Command[Any]]] = {
     command.name: command
     for command in (
         HELLO,
@@ -246,12 +279,18 @@ COMMANDS: Final[dict[str, Command[Any]]] = {
         FLUSH_STORE,
         GET_TXID,
         COPY_DB_TO_HEAD,
+        USER_HOOK,
     )
 }
 
-#: The same commands, by opcode (what a server looks up after the command word).
+#: Every command this library offers a call for, by name.
+COMMANDS: Final[dict[str, Command[Any]]] = {
+    name: command for name, command in DECLARED_COMMANDS.items() if command.offered
+}
+
+#: Every declared command by opcode (what a server looks up after the command word).
 COMMANDS_BY_OPCODE: Final[dict[int, Command[Any]]] = {
-    command.opcode: command for command in COMMANDS.values()
+    command.opcode: command for command in DECLARED_COMMANDS.values()
 }
 
 #: The names of the commands that change nothing (:attr:`Command.read_only`).
