@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from txarakoon import messages
 from txarakoon.admin import AdminMixin
+from txarakoon.client import ClientMixin
 from txarakoon.cluster import IDEMPOTENT_WRITES
-from txarakoon.consistency import Consistent
-from txarakoon.messages import COMMANDS, READ_ONLY_COMMANDS
+from txarakoon.consistency import Consistent, NoGuarantees
+from txarakoon.messages import COMMANDS, DECLARED_COMMANDS, READ_ONLY_COMMANDS
 from txarakoon.testing.node import iter_handlers
+
+from .helpers import vectors
 
 #: PROTOCOL.md §6.2: the maintenance commands of one node.
 ADMIN = {
@@ -65,10 +68,26 @@ def test_only_collapse_tlogs_is_decoded_as_it_streams() -> None:
     assert [name for name, c in COMMANDS.items() if c.reply.streamed] == ["collapse_tlogs"]
 
 
-def test_the_in_memory_node_handles_every_command_once() -> None:
+def test_the_in_memory_node_handles_every_declared_command_once() -> None:
     handled = list(iter_handlers())
-    assert sorted(handled) == sorted(COMMANDS)
+    assert sorted(handled) == sorted(DECLARED_COMMANDS)
     assert len(handled) == len(set(handled))
+
+
+def test_user_hook_is_declared_but_offered_by_no_method() -> None:
+    # A hook answers in a protocol of its own (§6.2): only the in-memory server
+    # (D32) and raw requests use the declaration.
+    assert [name for name, c in DECLARED_COMMANDS.items() if not c.offered] == ["user_hook"]
+    assert "user_hook" not in COMMANDS
+    assert messages.COMMANDS_BY_OPCODE[0x45] is messages.USER_HOOK
+    for mixin in (ClientMixin, AdminMixin):
+        assert not hasattr(mixin, "user_hook")
+
+
+def test_user_hook_sends_the_consistency_then_the_hook_name() -> None:
+    (vector,) = [v for v in vectors.ALL if v["id"] == "req_user_hook"]
+    request = messages.USER_HOOK(NoGuarantees, vector["args"]["name"].encode())
+    assert request.serialize().hex() == vector["request_hex"]
 
 
 def test_a_message_repr_shortens_long_values() -> None:

@@ -136,8 +136,10 @@ class ClientMixin(Facade[M]):
         messages.RANGE,
         """The keys between ``begin_key`` and ``end_key``, ascending.
 
-        ``None`` as a bound means "from the first key" / "to the last key"; the
-        ``*_inclusive`` flags say whether a bound itself is included. At most
+        The ``*_inclusive`` flags say whether a bound itself is included.
+        ``None`` as the upper bound means "to the last key"; as the lower bound
+        it is the empty key, so ``begin_inclusive=False`` leaves out a value
+        bound to ``b""`` (as the server does, PROTOCOL.md D26). At most
         ``max_elements`` keys are returned; a negative number means all, ``0``
         none.
         """,
@@ -155,7 +157,8 @@ class ClientMixin(Facade[M]):
         """``(key, value)`` pairs in descending key order.
 
         Here ``begin_key`` is the **upper** bound, where the backward scan starts
-        (``None``: the last key), and ``end_key`` the lower bound.
+        (``None``: the last key), and ``end_key`` the lower bound (``None``:
+        the empty key, included if ``end_inclusive``).
         """,
         _range_arguments,
     )

@@ -109,6 +109,9 @@ class Command(Generic[T]):
     :ivar answers_bad_arguments: the server reads its arguments inside its
         exception handler, so arguments it cannot decode are answered
         (``UnknownFailure``) rather than met with a silent close (§1.5).
+    :ivar offered: the library offers a call for it (a client method, a
+        command-line sub-command). Only ``user_hook`` is not: a hook takes
+        over the connection with a protocol of its own (§6.2).
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class Command(Generic[T]):
         idempotent: bool = False,
         admin: bool = False,
         answers_bad_arguments: bool = False,
+        offered: bool = True,
     ) -> None:
         self.name = name
         self.opcode = opcode
@@ -131,6 +135,7 @@ class Command(Generic[T]):
         self.idempotent = idempotent or read_only
         self.admin = admin
         self.answers_bad_arguments = answers_bad_arguments
+        self.offered = offered
         self.word = _WORD.pack(MAGIC | opcode)
         self.argument_names = tuple(argument.name for argument in arguments)
         self._checks = tuple(argument.type.check for argument in arguments)

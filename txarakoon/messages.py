@@ -43,6 +43,7 @@ from .command import (
 )
 from .consistency import Consistency
 from .payloads import (
+    HOOK_DEFINED,
     KEY,
     KEYS,
     MAX_VALUE_SIZE,
@@ -72,6 +73,7 @@ __all__ = [
     "COLLAPSE_STREAM",
     "COMMANDS",
     "COMMANDS_BY_OPCODE",
+    "DECLARED_COMMANDS",
     "KEY",
     "KEYS",
     "MAGIC",
@@ -225,8 +227,19 @@ COPY_DB_TO_HEAD: Final[Command[None]] = Command(
     admin=True,
 )
 
-#: Every command this library speaks, by name.
-COMMANDS: Final[dict[str, Command[Any]]] = {
+
+# Declared so that the in-memory server answers it as a real node does (D32);
+# not offered, as a hook's reply is the hook's own business.
+USER_HOOK: Final[Command[None]] = Command(
+    "user_hook",
+    0x45,
+    (_CONSISTENCY, _arg("name", STRING)),
+    HOOK_DEFINED,
+    offered=False,
+)
+
+#: Every declared command, by name, offered (:attr:`Command.offered`) or not.
+DECLARED_COMMANDS: Final[dict[str, Command[Any]]] = {
     command.name: command
     for command in (
         HELLO,
@@ -263,12 +276,18 @@ COMMANDS: Final[dict[str, Command[Any]]] = {
         FLUSH_STORE,
         GET_TXID,
         COPY_DB_TO_HEAD,
+        USER_HOOK,
     )
 }
 
-#: The same commands, by opcode (what a server looks up after the command word).
+#: Every command this library offers a call for, by name.
+COMMANDS: Final[dict[str, Command[Any]]] = {
+    name: command for name, command in DECLARED_COMMANDS.items() if command.offered
+}
+
+#: Every declared command by opcode (what a server looks up after the command word).
 COMMANDS_BY_OPCODE: Final[dict[int, Command[Any]]] = {
-    command.opcode: command for command in COMMANDS.values()
+    command.opcode: command for command in DECLARED_COMMANDS.values()
 }
 
 #: The names of the commands that change nothing (:attr:`Command.read_only`).

@@ -171,3 +171,26 @@ Version = tuple[int, int, int, bytes]
 #: What range_entries and rev_range_entries answer: ``(key, value)`` pairs.
 Entries = list[tuple[bytes, bytes]]
 VERSION: Final = Product(INT32, INT32, INT32, STRING)
+
+
+class _HookDefined(Type[None]):
+    """What a user hook answers once the node has checked the consistency:
+    the hook's own protocol (§6.2), which no declaration can decode."""
+
+    def __repr__(self) -> str:
+        return "hook-defined"
+
+    def check(self, value: Any) -> None:
+        raise TypeError("a user hook answers in its own protocol")
+
+    def encode(self, value: None) -> bytes:
+        raise TypeError("a user hook answers in its own protocol")
+
+    def decode_from(
+        self, buffer: bytes, offset: int = 0, limit: int = DEFAULT_MAX_REPLY_LENGTH
+    ) -> tuple[None, int]:
+        raise ProtocolViolation("a user hook answers in its own protocol")
+
+
+#: The reply of a user hook: no declaration can decode it.
+HOOK_DEFINED: Final = _HookDefined()

@@ -87,7 +87,7 @@ def test_unknown_opcode_message_is_lowercase_hex_without_padding() -> None:
     assert reply == b"\x05\x00\x00\x00" + STRING.encode(b"3a: command not found")
 
 
-@pytest.mark.parametrize("opcode", [0x0E, 0x1B, 0x45, 0x17])
+@pytest.mark.parametrize("opcode", [0x0E, 0x1B, 0x17])
 def test_commands_the_fake_does_not_serve_are_not_found(opcode: int) -> None:
     node = cluster()["n0"]
     reply, lost = exchange(node, _word(opcode))

@@ -53,6 +53,16 @@ tests see what production does:
   <matching keys joined by ','>``. The server compares the keys *as it read
   them* (wire order reversed) with the ascending actual keys, so keys must be
   sent descending (:class:`txarakoon.sequence.AssertRange` does that).
+* **D26** — a ``None`` lower bound is the empty key with its flag: an exclusive
+  one leaves out the key ``b""`` (:mod:`txarakoon.testing.store`).
+* **D28** — ``collapse_tlogs`` is served on any node and announces the tlogs it
+  collapses + 2 frames, 2 with nothing to collapse.
+* **D29** — checks that do not depend on the node (an unknown user function,
+  the value size, ``tlogs_to_keep``) come before the role check.
+* **D30** — ``statistics``' ``node_is`` lists what the node heard from
+  (:func:`txarakoon.testing.statistics.node_is`): nothing on a 1-node cluster.
+* **D32** — ``user_hook`` checks the consistency, then answers 0x82 with the
+  hook's name and closes: no node has hooks.
 
 Every update (a write, a failing one included, ``nop``, a user function) takes
 the next transaction number: ``get_txid`` counts them. Unlike a real node, an
@@ -69,8 +79,8 @@ an :class:`~txarakoon.errors.ArakoonError`, whose code and message are sent as
 they are, as the real server does for its own exceptions.
 
 Deliberately not implemented: the nursery/interval commands, ``get_db``,
-``user_hook``, the node-to-node ``last_entries*`` streams (they get "command not
-found"), read-only nodes, witnesses, and the internal sequence steps
+running user hooks, the node-to-node ``last_entries*`` streams (they get
+"command not found"), read-only nodes, witnesses, and the internal sequence steps
 (TestAndSet, UserFunction, AdminSet, ... — :mod:`txarakoon.sequence` does not
 decode them, so a sequence containing one gets 0xff ``unknown failure``; on a
 real node a UserFunction step may crash the cluster, D18).
@@ -94,6 +104,7 @@ from .core import handlers_of
 from .links import MemoryLinks
 from .quoting import NO_LONGER_MASTER_MESSAGE, ocaml_quoted
 from .server import NodeProtocol
+from .statistics import node_is
 from .updates import MAX_BUFFER_SIZE
 from .view import ClusterView, UserFunction
 
@@ -189,7 +200,10 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
 
     def statistics(self) -> Statistics:
         """The node's statistics, in the real server's field layout (§8.1)."""
-        return self._statistics.report(self.cluster.clock.seconds(), self.cluster.live_txids())
+        heard = node_is(
+            self.name, self.cluster.master, len(self.cluster), self.cluster.live_txids()
+        )
+        return self._statistics.report(self.cluster.clock.seconds(), heard)
 
     # -- controls -------------------------------------------------------------
 

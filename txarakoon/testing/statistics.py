@@ -1,7 +1,8 @@
 """A node's statistics, in the real server's field layout (PROTOCOL.md §8.1).
 
 Requests run synchronously on the cluster clock, so every recorded duration
-is 0; the counts and the average sizes are real.
+is 0; the counts and the average sizes are real. ``node_is`` lists the nodes
+a node has heard from, as a real one does (:func:`node_is`, D30).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Final
 
 from ..messages import Int64, Statistics
 
-__all__ = ["NodeStatistics"]
+__all__ = ["NodeStatistics", "node_is"]
 
 _SERIES: Final = (
     "harvest_stats",
@@ -40,6 +41,26 @@ _SIZES: Final = (
     "avg_prefix_size",
     "avg_del_prefix_size",
 )
+
+
+def node_is(
+    name: str, master: str | None, cluster_size: int, txids: Mapping[str, int]
+) -> dict[str, int]:
+    """What ``node_is`` lists on node ``name`` (D30), from ``txids``: how many
+    updates each live node has applied, by name, in cluster order.
+
+    A real node lists the nodes whose Paxos messages it has received: a
+    node of a 1-node cluster receives none, so it lists nothing; a master
+    hears from every slave, a slave from the master; and a node counts
+    itself once it has applied an update. (A real slave sometimes lists
+    the other slaves too; this one never does.)
+    """
+    if cluster_size == 1:
+        return {}
+    heard = {other for other in txids if other != name} if name == master else {master}
+    if txids.get(name, 0) > 0:
+        heard.add(name)
+    return {other: txid for other, txid in txids.items() if other in heard}
 
 
 class _Series:
@@ -89,8 +110,8 @@ class NodeStatistics:
             self.sizes[size_field].add(float(size))
 
     def report(self, now: float, node_is: Mapping[str, int]) -> Statistics:
-        """What ``statistics`` answers at ``now``; ``node_is``: the txid of
-        every live node, by name."""
+        """What ``statistics`` answers at ``now``; ``node_is``: the nodes to
+        list and their txids (see :func:`node_is`)."""
         result: Statistics = {"start": self.start, "last": now}
         for name in _SIZES:
             result[name] = self.sizes[name].avg

@@ -4,7 +4,9 @@
 range questions of the protocol exactly as the server does (PROTOCOL.md §6.2):
 
 * ``range`` / ``range_entries``: keys between ``first`` and ``last`` with their
-  inclusivity flags; ``None`` = from the first key / to the last one; ascending;
+  inclusivity flags; ascending. A ``None`` upper bound is unbounded whatever
+  its flag; a ``None`` lower bound is the empty key *with* its flag (D26), so an
+  exclusive one leaves out the key ``b""``;
 * ``rev_range_entries``: the same, but ``high`` (the *first* argument on the
   wire) is the upper bound where the backward scan starts; descending;
 * ``prefix_keys``: keys starting with the prefix (empty prefix = every key);
@@ -125,9 +127,10 @@ class Store:
         high_inclusive: bool,
     ) -> tuple[int, int]:
         keys = self._keys
-        start = 0
-        if low is not None:
-            start = bisect_left(keys, low) if low_inclusive else bisect_right(keys, low)
+        # D26: the server reads a None low bound as the empty key and keeps
+        # its flag, so an exclusive one leaves out the key b"".
+        low = b"" if low is None else low
+        start = bisect_left(keys, low) if low_inclusive else bisect_right(keys, low)
         end = len(keys)
         if high is not None:
             end = bisect_right(keys, high) if high_inclusive else bisect_left(keys, high)

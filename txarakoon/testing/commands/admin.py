@@ -85,8 +85,9 @@ class AdminCommands(NodeCore):
         completed = (self.store.txid - self._collapsed_upto) // entries
         to_collapse = max(0, completed - count)
         self._collapsed_upto += to_collapse * entries
-        # The 1.9 server announces tlogs to collapse + 2 frames (§8.6).
-        frames = to_collapse + 2 if to_collapse else 0
+        # The 1.9 server announces tlogs to collapse + 2 frames (§8.6), on
+        # any node and even with nothing to collapse (D28).
+        frames = to_collapse + 2
         return [(index + 1) * _COLLAPSE_STEP for index in range(frames)]
 
     @handles(messages.OPTIMIZE_DB)

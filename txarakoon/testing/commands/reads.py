@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from ... import messages
 from ...consistency import Consistency, Consistent
-from ...errors import AssertionFailed, NotFound
+from ...errors import AssertionFailed, NotFound, UserHookNotFound
 from ..core import NodeCore, handles
 
 __all__ = ["ReadCommands"]
@@ -14,7 +14,7 @@ __all__ = ["ReadCommands"]
 
 class ReadCommands(NodeCore):
     """``exists``, ``get``, the range and prefix reads, ``multi_get``,
-    ``assert`` and ``get_key_count``."""
+    ``assert``, ``get_key_count`` and ``user_hook``."""
 
     @handles(messages.EXISTS)
     def _cmd_exists(self, consistency: Consistency, key: bytes) -> bool:
@@ -104,3 +104,10 @@ class ReadCommands(NodeCore):
     def _cmd_get_key_count(self) -> int:
         self._read_allowed(Consistent)
         return len(self.store)
+
+    @handles(messages.USER_HOOK)
+    def _cmd_user_hook(self, consistency: Consistency, name: bytes) -> NoReturn:
+        # The server checks the consistency before it looks the hook up (D32);
+        # this node has no hooks.
+        self._read_allowed(consistency)
+        raise UserHookNotFound(name)
