@@ -40,8 +40,10 @@ class AdminMixin(Facade[M]):
 
     drop_master = command.sends(
         messages.DROP_MASTER,
-        """Ask the master to give up mastership. It answers after about half a
-        lease (5 s by default); any other node answers at once.""",
+        """Ask the master to give up mastership: it stops renewing its lease,
+        and keeps serving until the lease runs out. It answers half a lease
+        after another node has taken over, about 1.5 leases in all (15 s by
+        default); any other node answers at once.""",
     )
 
     flush_store = command.sends(

@@ -146,9 +146,23 @@ class ClusterConfig:
         return cls(cluster_id, nodes)
 
     @classmethod
-    def from_ini(cls, source: str | os.PathLike[str]) -> ClusterConfig:
+    def from_ini(
+        cls,
+        source: str | os.PathLike[str],
+        *,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+    ) -> ClusterConfig:
         """Load an Arakoon cluster ``.ini``: a path, or the text itself if it
-        contains a newline."""
+        contains a newline.
+
+        The client port speaks TLS when ``[global]`` says ``tls_service =
+        true``; the nodes are then verified with ``tls_ca_cert``. (A
+        ``tls_ca_cert`` alone secures the nodes' traffic with each other, not
+        the client port.) The ``.ini`` holds the nodes' certificates, never a
+        client's: give yours as ``client_cert`` and ``client_key``, as a
+        cluster with ``tls_service_validate_peer = true`` requires.
+        """
         parser = configparser.ConfigParser(interpolation=None)
         text = os.fspath(source)
         if "\n" in text:
@@ -156,11 +170,17 @@ class ClusterConfig:
         else:
             with open(text, encoding="utf-8") as handle:
                 parser.read_file(handle)
-        return cls.from_parser(parser)
+        return cls.from_parser(parser, client_cert=client_cert, client_key=client_key)
 
     @classmethod
-    def from_parser(cls, parser: configparser.ConfigParser) -> ClusterConfig:
-        """Build from an already parsed ``.ini``."""
+    def from_parser(
+        cls,
+        parser: configparser.ConfigParser,
+        *,
+        client_cert: str | None = None,
+        client_key: str | None = None,
+    ) -> ClusterConfig:
+        """Build from an already parsed ``.ini`` (see :meth:`from_ini`)."""
         if not parser.has_section("global"):
             raise ConfigError("[global] section is missing")
         g = parser["global"]
@@ -180,14 +200,7 @@ class ClusterConfig:
             nodes[name] = NodeConfig(
                 name, tuple(_split(section.get("ip", ""))), _port(name, section["client_port"])
             )
-        tls = None
-        if g.get("tls_ca_cert"):
-            tls = TLSConfig(
-                ca_cert=g["tls_ca_cert"],
-                cert=g.get("tls_cert") or None,
-                key=g.get("tls_key") or None,
-                version=g.get("tls_version") or None,
-            )
+        tls = _client_tls(g, client_cert, client_key)
         keepalive = KeepAlive(
             enabled=_bool(g, "enable_tcp_keepalive", True),
             idle=_int(g, "tcp_keepalive_time", 20),
@@ -214,15 +227,39 @@ class ClusterConfig:
             f"cluster = {', '.join(self.nodes)}",
         ]
         if self.tls is not None:
-            lines.append(f"tls_ca_cert = {self.tls.ca_cert}")
-            if self.tls.cert is not None:
-                lines += [f"tls_cert = {self.tls.cert}", f"tls_key = {self.tls.key}"]
+            # The client's own certificate has no place in a cluster's .ini.
+            lines += ["tls_service = true", f"tls_ca_cert = {self.tls.ca_cert}"]
             if self.tls.version is not None:
                 lines.append(f"tls_version = {self.tls.version}")
         for node in self.nodes.values():
             lines += ["", f"[{node.name}]", f"ip = {', '.join(node.hosts)}"]
             lines.append(f"client_port = {node.port}")
         return "\n".join(lines) + "\n"
+
+
+def _client_tls(
+    g: configparser.SectionProxy, client_cert: str | None, client_key: str | None
+) -> TLSConfig | None:
+    """The TLS of the client port, as the ``.ini``'s ``[global]`` sets it."""
+    if not _bool(g, "tls_service", False):
+        if client_cert is not None or client_key is not None:
+            raise ConfigError(
+                "a client certificate was given, but the client port speaks no TLS "
+                "(global.tls_service is not true)"
+            )
+        return None
+    ca_cert = g.get("tls_ca_cert")
+    if not ca_cert:
+        raise ConfigError(
+            "global.tls_service is true but global.tls_ca_cert is missing: "
+            "the nodes' certificates cannot be verified"
+        )
+    if _bool(g, "tls_service_validate_peer", False) and client_cert is None:
+        raise ConfigError(
+            "the nodes require a client certificate (global.tls_service_validate_peer "
+            "is true): give one with its key"
+        )
+    return TLSConfig(ca_cert, client_cert, client_key, version=g.get("tls_version") or None)
 
 
 def _node(name: str, spec: Any) -> NodeConfig:

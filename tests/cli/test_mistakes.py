@@ -124,3 +124,31 @@ def test_a_connection_failure_is_told_in_one_sentence_naming_the_request_once() 
     text = describe(errors.OutcomeUnknown(lost, "set(key=b'k', value=b'v')"), Output(io.StringIO()))
     assert text.count("set(key=b'k', value=b'v')") == 1
     assert text.count("may or may not have been applied") == 1
+
+
+def _ini_requiring_a_client_certificate(cli: CLI, tmp_path: Path) -> str:
+    config = memory_config(cli.cluster)
+    ini = tmp_path / "cluster.ini"
+    text = ClusterConfig(config.cluster_id, config.nodes, TLSConfig("/nonexistent")).to_ini()
+    ini.write_text(
+        text.replace("tls_service = true", "tls_service = true\ntls_service_validate_peer = true")
+    )
+    return str(ini)
+
+
+def test_an_ini_whose_nodes_require_a_client_certificate_asks_for_one(
+    cli: CLI, tmp_path: Path
+) -> None:
+    result = cli.bare("get", "k", "--config", _ini_requiring_a_client_certificate(cli, tmp_path))
+    assert result.code == 8
+    assert "require a client certificate" in one_line(result)
+
+
+def test_the_client_certificate_options_complete_the_ini(cli: CLI, tmp_path: Path) -> None:
+    ini = _ini_requiring_a_client_certificate(cli, tmp_path)
+    given = ["--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/c.key"]
+    result = cli.bare("get", "k", "--config", ini, *given)
+    # Past the configuration: the files themselves are what is missing now.
+    assert result.code == 8
+    assert "/nonexistent" in one_line(result)
+    assert "require a client certificate" not in result.err

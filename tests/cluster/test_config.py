@@ -10,9 +10,8 @@ INI = """
 [global]
 cluster_id = ricky
 cluster = n0, n1,n2
+tls_service = true
 tls_ca_cert = /etc/arakoon/ca.pem
-tls_cert = /etc/arakoon/client.pem
-tls_key = /etc/arakoon/client.key
 tls_version = 1.2
 enable_tcp_keepalive = false
 tcp_keepalive_time = 30
@@ -40,8 +39,11 @@ def test_nodes_from_a_dict_keep_their_order_and_addresses() -> None:
     assert config.nodes["b"].hosts == ("h3", "h4")
 
 
+CLIENT = {"client_cert": "/etc/arakoon/client.pem", "client_key": "/etc/arakoon/client.key"}
+
+
 def test_ini_gives_nodes_tls_and_keepalive() -> None:
-    config = ClusterConfig.from_ini(INI)
+    config = ClusterConfig.from_ini(INI, **CLIENT)
     assert config.cluster_id == b"ricky"
     assert config.node_names == ("n0", "n1", "n2")
     assert config.nodes["n0"].hosts == ("10.0.0.1", "10.0.1.1")
@@ -61,8 +63,8 @@ def test_ini_file_path_is_read(tmp_path: object) -> None:
 
 
 def test_to_ini_loads_back_unchanged() -> None:
-    config = ClusterConfig.from_ini(INI)
-    again = ClusterConfig.from_ini(config.to_ini())
+    config = ClusterConfig.from_ini(INI, **CLIENT)
+    again = ClusterConfig.from_ini(config.to_ini(), **CLIENT)
     assert again.nodes == config.nodes
     assert again.tls == config.tls
 
@@ -87,14 +89,25 @@ def test_spec_string_parses_like_the_test_nodes_variable() -> None:
         ),
         ("[global]\ncluster_id = x\ncluster = a\n[a]\nclient_port = 1\n", "a.ip"),
         (
-            "[global]\ncluster_id = x\ncluster = a\ntls_ca_cert = c\ntls_version = 0.9\n"
+            "[global]\ncluster_id = x\ncluster = a\ntls_service = true\ntls_ca_cert = c\n"
+            "tls_version = 0.9\n"
             "[a]\nip = h\nclient_port = 1\n",
             "tls_version",
         ),
         (
-            "[global]\ncluster_id = x\ncluster = a\ntls_ca_cert = c\ntls_cert = d\n"
+            "[global]\ncluster_id = x\ncluster = a\ntls_service = yes please\n"
             "[a]\nip = h\nclient_port = 1\n",
-            "tls_key",
+            "global.tls_service must be true or false",
+        ),
+        (
+            "[global]\ncluster_id = x\ncluster = a\ntls_service = true\n"
+            "[a]\nip = h\nclient_port = 1\n",
+            "global.tls_ca_cert is missing",
+        ),
+        (
+            "[global]\ncluster_id = x\ncluster = a\ntls_service = true\ntls_ca_cert = c\n"
+            "tls_service_validate_peer = true\n[a]\nip = h\nclient_port = 1\n",
+            "require a client certificate",
         ),
     ],
 )
@@ -117,3 +130,29 @@ def test_to_spec_parses_back_unchanged() -> None:
     config = ClusterConfig.from_spec("arakoon@n0=127.0.0.1:4000,n1=[::1]:4001")
     assert config.to_spec() == "arakoon@n0=127.0.0.1:4000,n1=[::1]:4001"
     assert ClusterConfig.from_spec(config.to_spec()).nodes == config.nodes
+
+
+PLAIN_PORT_INI = """
+[global]
+cluster_id = x
+cluster = a
+tls_ca_cert = /etc/arakoon/ca.pem
+
+[a]
+ip = h
+client_port = 1
+"""
+
+
+def test_a_ca_without_tls_service_secures_the_nodes_traffic_not_the_client_port() -> None:
+    assert ClusterConfig.from_ini(PLAIN_PORT_INI).tls is None
+
+
+def test_a_client_certificate_for_a_port_without_tls_is_refused() -> None:
+    with pytest.raises(ConfigError, match="the client port speaks no TLS"):
+        ClusterConfig.from_ini(PLAIN_PORT_INI, **CLIENT)
+
+
+def test_a_client_certificate_needs_its_key() -> None:
+    with pytest.raises(ConfigError, match="tls_cert and tls_key must be given together"):
+        ClusterConfig.from_ini(INI, client_cert="/etc/arakoon/client.pem")

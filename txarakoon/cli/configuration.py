@@ -27,9 +27,11 @@ def _from_spec(spec: str, where: str) -> ClusterConfig:
         raise ConfigError(f"{where}: {error}") from None
 
 
-def _from_ini(path: str) -> ClusterConfig:
+def _from_ini(path: str, args: argparse.Namespace) -> ClusterConfig:
+    # The .ini holds no client certificate: the options give it.
+    mine = {} if args.no_tls else {"client_cert": args.tls_cert, "client_key": args.tls_key}
     try:
-        return ClusterConfig.from_ini(path)
+        return ClusterConfig.from_ini(path, **mine)
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror or error}") from None
     except (configparser.Error, UnicodeDecodeError) as error:
@@ -84,7 +86,7 @@ def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Clus
         raise ConfigError("give --config or --nodes, not both")
     if args.config:
         # The environment is only a default: an explicit --config wins over it.
-        config = _from_ini(args.config)
+        config = _from_ini(args.config, args)
     elif args.nodes:
         config = _from_spec(args.nodes, "--nodes")
     elif environ.get(NODES_VARIABLE):

@@ -56,8 +56,8 @@ class ArakoonClient(ClientMixin[Async]):
         handshake, and for each ``who_master`` question of a discovery; also
         how long a closing connection may take before it is aborted.
     :param silence_timeout: abort a connection whose node sends nothing for this
-        long while requests are pending; it must exceed ``drop_master``'s wait
-        (half a lease).
+        long while requests are pending; it must exceed ``drop_master``'s silence
+        (about 1.5 leases: PROTOCOL.md D27).
     :param backoff: first and largest delay between retries; delays double,
         with ``jitter`` (a fraction) of randomness either way.
     :param read_node: the node for dirty reads; ``None`` picks one at random.
