@@ -1,9 +1,9 @@
-"""``txarakoon demo`` and ``txarakoon serve``: the in-memory Arakoon, for a first
-look and for local development. Nothing here is needed to use the library."""
+"""``txarakoon demo``: a tour of the API against the in-memory Arakoon, for a
+first look (``txarakoon serve`` is :mod:`txarakoon.cli.serve`). Nothing here
+is needed to use the library."""
 
 from __future__ import annotations
 
-import shlex
 from typing import Any, TextIO
 
 from .cluster import ArakoonClient
@@ -12,7 +12,7 @@ from .consistency import NoGuarantees
 from .errors import AssertionFailed, NotFound
 from .sequence import Assert, Delete, Set
 
-__all__ = ["demo", "serve"]
+__all__ = ["demo"]
 
 
 async def _tour(reactor: Any, out: TextIO) -> None:
@@ -106,24 +106,4 @@ def demo(out: TextIO) -> int:
         task.react(run)
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 1
-    return 0
-
-
-def serve(nodes: int, port: int, cluster_id: str, interface: str, out: TextIO) -> int:
-    """Run an in-memory cluster until interrupted, printing its ``.ini``."""
-    from twisted.internet import reactor as _reactor
-
-    from .cli.configuration import NODES_VARIABLE
-    from .testing import ArakoonCluster
-
-    reactor: Any = _reactor
-    cluster = ArakoonCluster(nodes, cluster_id=cluster_id)
-    ports = {name: port + index for index, name in enumerate(cluster.names)} if port else None
-    cluster.listen(reactor, interface, ports)
-    print(cluster.ini(), file=out)
-    # A line to paste into a shell: the variable every txarakoon command reads.
-    # (Read as part of the .ini above, it is a harmless extra setting.)
-    print(f"export {NODES_VARIABLE}={shlex.quote(cluster.nodes_spec())}", file=out)
-    print("# serving; interrupt (Ctrl-C) to stop", file=out, flush=True)
-    reactor.run()
     return 0
