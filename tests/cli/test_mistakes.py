@@ -152,3 +152,37 @@ def test_the_client_certificate_options_complete_the_ini(cli: CLI, tmp_path: Pat
     assert result.code == 8
     assert "/nonexistent" in one_line(result)
     assert "require a client certificate" not in result.err
+
+
+def test_an_unknown_command_is_one_short_line_with_the_closest_name(cli: CLI) -> None:
+    result = cli.bare("gett", "k")
+    assert result.code == 2
+    assert one_line(result) == (
+        "txarakoon: unknown command 'gett': did you mean get? (see txarakoon --help)\n"
+    )
+
+
+@pytest.mark.parametrize("argv", [["--nodes", "3", "serve"], ["--json", "demo"]], ids=" ".join)
+def test_a_cluster_option_before_a_command_that_runs_its_own_cluster_is_refused(
+    cli: CLI, argv: list[str]
+) -> None:
+    result = cli.bare(*argv)
+    assert result.code == 2
+    assert f"{argv[0]} is for the commands that talk to a cluster" in one_line(result)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["copy-db-to-head", "--node", "n0", "--keep", "0"], "--keep must be at least 1, not 0"),
+        (["collapse-tlogs", "--node", "n0", "--keep", "0"], "--keep must be at least 1, not 0"),
+        (["range", "--max", str(2**40)], "--max: 1099511627776 is out of range for int32"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, list) else "",
+)
+def test_a_value_the_library_refuses_is_told_by_the_option_the_user_typed(
+    cli: CLI, argv: list[str], said: str
+) -> None:
+    result = cli.bare(*argv, "--nodes", cli.spec)
+    assert result.code == 2
+    assert one_line(result).startswith(f"txarakoon: {said}")

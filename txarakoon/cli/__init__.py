@@ -44,7 +44,8 @@ __all__ = ["main", "run"]
 def _parse(argv: Sequence[str] | None, stdout: TextIO, stderr: TextIO) -> argparse.Namespace | int:
     """The parsed command line, or the exit code if the parser is done."""
     try:
-        return parser(stdout, stderr).parse_args(argv)
+        parsed: argparse.Namespace = parser(stdout, stderr).parse_args(argv)
+        return parsed
     except ParserExit as done:
         return done.status
 

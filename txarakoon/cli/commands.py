@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -117,7 +118,21 @@ def checked(method: Callable[..., Deferred[T]], *args: Any, **kwargs: Any) -> De
     try:
         return method(*args, **kwargs)
     except ValueError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(_in_options(str(error))) from None
+
+
+# "copy_db_to_head: tlogs_to_keep: ...": the library names the argument at fault.
+_ARGUMENT_AT_FAULT = re.compile(r"\w+: (\w+): (.*)", re.DOTALL)
+
+
+def _in_options(message: str) -> str:
+    """``message`` naming the option the user typed, not the argument."""
+    match = _ARGUMENT_AT_FAULT.fullmatch(message)
+    option = _OPTIONS.get(match[1]) if match else None
+    if match is None or option is None:
+        return message
+    rest = match[2].replace(match[1], option)
+    return rest if rest.startswith(option) else f"{option}: {rest}"
 
 
 def node(client: ArakoonClient, args: argparse.Namespace) -> NodeClient:
@@ -147,6 +162,9 @@ _INTEGERS: dict[str, tuple[str, int | None, str]] = {
     "max_elements": ("--max", -1, "at most this many (default: all)"),
     "tlogs_to_keep": ("--keep", None, "tlogs to keep (at least 1)"),
 }
+#: The option of each argument the command line takes as one, by declared
+#: name (collapse_tlogs' count is written by hand, in special).
+_OPTIONS = {name: option for name, (option, _, _) in _INTEGERS.items()} | {"count": "--keep"}
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
+import re
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from .. import __version__
@@ -13,6 +15,12 @@ from .serve import add_arguments as add_serve_arguments
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
+
+
+# The commands that run their own in-memory cluster.
+_OWN_CLUSTER = ("serve", "demo")
+
+_UNKNOWN_COMMAND = re.compile(r"argument COMMAND: invalid choice: (\S+)")
 
 
 class ParserExit(Exception):
@@ -47,7 +55,39 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints its whole usage first; one line says what is wrong
         # and where to look.
+        unknown = _UNKNOWN_COMMAND.match(message)
+        if unknown:
+            # argparse lists every command: too long for one line.
+            name = unknown[1].strip("'")
+            close = difflib.get_close_matches(name, self._commands(), n=1)
+            message = f"unknown command {name!r}" + (f": did you mean {close[0]}?" if close else "")
         self.exit(2, f"txarakoon: {message} (see {self.prog} --help)\n")
+
+    def _commands(self) -> list[str]:
+        return [
+            name
+            for action in self._actions
+            if isinstance(action, argparse._SubParsersAction)
+            for name in action.choices
+        ]
+
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:
+        parsed: argparse.Namespace = super().parse_args(*args, **kwargs)
+        if getattr(parsed, "command", None) in _OWN_CLUSTER:
+            self._refuse_cluster_options(parsed)
+        return parsed
+
+    def _refuse_cluster_options(self, parsed: argparse.Namespace) -> None:
+        """``txarakoon --nodes 3 serve`` would otherwise serve one node, silently."""
+        for action in self._actions:
+            given = getattr(parsed, action.dest, action.default) != action.default
+            if given and action.option_strings and action.dest not in ("help", "version"):
+                option = action.option_strings[0]
+                hint = " (its size: serve --count N)" if option == "--nodes" else ""
+                self.error(
+                    f"{option} is for the commands that talk to a "
+                    f"cluster; {parsed.command} runs its own{hint}"
+                )
 
 
 class _Version(argparse.Action):

@@ -132,7 +132,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve the cluster's controls (kill, elect, ...) on this 127.0.0.1 port "
         "(0: a free one, printed as TXARAKOON_CONTROL)",
     )
-    parser.add_argument("--nodes", action=_NotNodes, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--nodes", action=_NotNodes, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
 
 
 def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
