@@ -24,6 +24,7 @@ from txarakoon.errors import (
     ConnectionLost,
     NotConnectedError,
     NotFound,
+    ProtocolViolation,
     RequestNotProcessed,
     UnknownFailure,
 )
@@ -478,3 +479,37 @@ def test_cancelling_an_unsent_request_says_it_was_never_written() -> None:
     assert failure.value.applied is False
     protocol.resumeProducing()
     assert transport.value() == written_before
+
+
+def _failure_of(deferred: Any) -> Failure:
+    seen: list[Failure] = []
+    deferred.addErrback(seen.append)
+    assert len(seen) == 1
+    return seen[0]
+
+
+def test_a_peer_that_echoes_the_request_is_not_an_arakoon_node() -> None:
+    protocol, transport = connected()
+    pending = protocol.get(b"k")
+    protocol.dataReceived(take(transport))
+    failure = _failure_of(pending)
+    assert failure.check(ProtocolViolation)
+    assert str(failure.value).startswith("not an Arakoon node: its reply starts with 08 00 ff b1")
+    assert transport.disconnecting
+
+
+def test_a_tls_record_in_reply_says_the_port_speaks_tls() -> None:
+    protocol, _ = connected()
+    pending = protocol.nop()
+    # What a TLS server answers to bytes that are no TLS: an alert record.
+    protocol.dataReceived(b"\x15\x03\x01\x00\x02\x02\x46")
+    failure = _failure_of(pending)
+    assert failure.check(ProtocolViolation)
+    assert "its port speaks TLS, so configure TLS for it" in str(failure.value)
+
+
+def test_the_largest_return_code_is_still_a_server_error() -> None:
+    protocol, _ = connected()
+    pending = protocol.nop()
+    protocol.dataReceived(b"\xff\x00\x00\x00" + STRING.encode(b"boom"))
+    assert _failure_of(pending).check(UnknownFailure)

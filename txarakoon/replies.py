@@ -48,9 +48,32 @@ _WORD = struct.Struct("<I")
 ReplyError = ArakoonError | CallbackError
 
 
+#: The largest return code Arakoon sends (UnknownFailure's).
+MAX_CODE = 0xFF
+# The first bytes of a TLS record: an alert (0x15) or a handshake (0x16), 3.x.
+_TLS_RECORDS = (b"\x15\x03", b"\x16\x03")
+
+
+def not_arakoon(code: int) -> ProtocolViolation:
+    """What a reply starting with ``code`` (above :data:`MAX_CODE`) says of
+    the peer: it is not an Arakoon node, or speaks TLS to a plain client."""
+    first = _WORD.pack(code)
+    if first.startswith(_TLS_RECORDS):
+        return ProtocolViolation(
+            f"not an Arakoon reply: the peer answered with a TLS record ({first.hex(' ')} ...): "
+            "its port speaks TLS, so configure TLS for it"
+        )
+    return ProtocolViolation(
+        f"not an Arakoon node: its reply starts with {first.hex(' ')}, which is no return "
+        f"code (at most 0x{MAX_CODE:02x}): check the address and port"
+    )
+
+
 def receive_error(code: int, limit: int) -> Receiver[ArakoonError]:
     """The error of a non-zero return code, after which its message follows
     (none for NoMagic)."""
+    if code > MAX_CODE:
+        raise not_arakoon(code)
     if code == NoMagic.CODE:
         return NoMagic()
     message = yield from STRING.receive(limit)
@@ -81,6 +104,8 @@ class Reply(Type["T | ReplyError"]):
         code = _WORD.unpack_from(buffer, offset)[0]
         if code == 0:
             return self.result.decode_from(buffer, start, limit)
+        if code > MAX_CODE:
+            raise not_arakoon(code)
         if code == NoMagic.CODE:
             return NoMagic(), start
         message, end = STRING.decode_from(buffer, start, limit)
