@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, fail
+from twisted.logger import Logger
 
 from .. import messages
 from ..admin import AdminMixin
@@ -104,8 +105,12 @@ class ReadYourWrites(ClientMixin[Async]):
     (:class:`~txarakoon.errors.InconsistentRead`, which is usual right after a
     write, as a slave applies an update only once the next one is agreed), the
     read is made on the master. Reads that ask for another consistency are left
-    alone. Before its first write, the session reads from the master.
+    alone. Before its first write, the session reads from the master; so it
+    does after a write whose ``get_txid`` failed (the write's own result is
+    still what the call returns: it succeeded).
     """
+
+    log = Logger()
 
     def __init__(self, client: Calls) -> None:
         self.client = client
@@ -122,7 +127,20 @@ class ReadYourWrites(ClientMixin[Async]):
         client = self.client
         if not message.command.read_only:
             result = await client.submit(message, _DEFAULT)
-            txid = await client.submit(messages.GET_TXID(), _DEFAULT)
+            try:
+                txid = await client.submit(messages.GET_TXID(), _DEFAULT)
+            except Exception as error:
+                # The write's own outcome is what the caller asked for: it
+                # succeeded. Without its txid, only the master is sure to
+                # have it, so the session reads there until the next write.
+                self.txid = None
+                self.log.info(
+                    "read_your_writes: after {command} succeeded, get_txid failed ({error}); "
+                    "reading from the master until the next write",
+                    command=message.command.name,
+                    error=error,
+                )
+                return result
             if isinstance(txid, AtLeast) and (self.txid is None or txid.i > self.txid.i):
                 self.txid = txid
             return result
