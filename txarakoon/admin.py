@@ -42,7 +42,7 @@ class AdminMixin(Facade[M]):
         messages.DROP_MASTER,
         """Ask the master to give up mastership: it stops renewing its lease,
         and keeps serving until the lease runs out. It answers half a lease
-        after another node has taken over, about 1.5 leases in all (15 s by
+        after another node has taken over, about 1.5 leases in all (about 16 s by
         default); any other node answers at once.""",
     )
 

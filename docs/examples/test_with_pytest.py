@@ -22,6 +22,7 @@ from txarakoon.errors import (
     InconsistentRead,
     NoLongerMaster,
     NotFound,
+    NotMaster,
 )
 from txarakoon.sequence import AssertRange, Delete, DeletePrefix, Set
 
@@ -178,6 +179,46 @@ def test_d23_a_failing_assert_range_names_both_key_lists(
     with pytest.raises(AssertionFailed) as caught:
         arakoon_resolve(arakoon_client.sequence([AssertRange(b"job/", [b"job/1", b"job/2"])]))
     assert caught.value.message == b'ContainsExactly [ "job/1; job/2" ] actual: job/1,job/3'
+
+
+def test_d24_d31_an_idle_slave_catches_up_by_itself(
+    arakoon_cluster: Any, arakoon_resolve: Any
+) -> None:
+    master = arakoon_cluster.connect_in_memory("n0").client
+    slave = arakoon_cluster.connect_in_memory("n1").client
+    arakoon_resolve(master.set(b"key", b"value"))
+    txid = arakoon_resolve(master.get_txid())
+    # No write: the master's next lease renewal is an update the slave applies.
+    arakoon_cluster.advance(arakoon_cluster.lease_period / 2)
+    assert arakoon_resolve(slave.get(b"key", consistency=txid)) == b"value"
+    assert arakoon_resolve(master.get_txid()).i > txid.i
+
+
+def test_d27_drop_master_keeps_the_master_for_a_lease(
+    arakoon_cluster: Any, arakoon_resolve: Any, arakoon_clock: Any
+) -> None:
+    dropping = arakoon_cluster.connect_in_memory("n0").client.drop_master()
+    writer = arakoon_cluster.connect_in_memory("n0").client
+    arakoon_resolve(writer.set(b"key", b"value"))  # still the master: it commits
+    arakoon_resolve(dropping)  # a lease, an election, then half a lease
+    lease, delay = arakoon_cluster.lease_period, arakoon_cluster.election_delay
+    assert arakoon_clock.seconds() == lease + delay + lease / 2
+    new = arakoon_cluster.connect_in_memory("n1").client
+    assert arakoon_resolve(new.get(b"key")) == b"value"
+
+
+def test_a_frozen_master_is_replaced_after_its_lease(
+    arakoon_cluster: Any, arakoon_resolve: Any
+) -> None:
+    old = arakoon_cluster.connect_in_memory("n0").client
+    arakoon_cluster.freeze("n0")  # like SIGSTOP: no answer, no lease renewal
+    written = old.set(b"key", b"value")
+    arakoon_cluster.advance(arakoon_cluster.lease_period)
+    arakoon_cluster.advance(arakoon_cluster.election_delay)
+    assert arakoon_cluster.master == "n1" and not written.called
+    arakoon_cluster.thaw("n0")  # it answers what it held, as a slave now
+    with pytest.raises(NotMaster):
+        arakoon_resolve(written)
 
 
 # -- reactor tests (pytest-twisted): real loopback sockets -------------------------------

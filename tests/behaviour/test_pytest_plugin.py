@@ -90,7 +90,8 @@ SYNCHRONOUS_TESTS = """
             await arakoon_client.drop_master()
             return arakoon_clock.seconds()
 
-        assert arakoon_resolve(drop()) == 5.0
+        # a lease, the election delay, then half a lease (D27)
+        assert arakoon_resolve(drop()) == 16.0
 
 
     def test_resolve_fails_when_nothing_can_happen(

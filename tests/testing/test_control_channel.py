@@ -117,6 +117,22 @@ def test_stall_holds_the_node_and_unstall_releases_it(
     assert not cluster["n1"].stalled
 
 
+def test_freeze_pauses_the_node_and_thaw_resumes_it(
+    cluster: ArakoonCluster, channel: Channel
+) -> None:
+    assert channel("freeze n1") == ["ok"]
+    assert cluster["n1"].frozen
+    assert channel("thaw n1") == ["ok"]
+    assert not cluster["n1"].frozen
+
+
+def test_lease_renewals_and_settle_time_set_the_clusters_own(
+    cluster: ArakoonCluster, channel: Channel
+) -> None:
+    assert channel("lease_renewals false", "settle_time 2") == ["ok", "ok"]
+    assert (cluster.lease_renewals, cluster.settle_time) == (False, 2.0)
+
+
 def test_cut_connections_after_arms_and_none_disarms(
     cluster: ArakoonCluster, channel: Channel
 ) -> None:
@@ -303,6 +319,10 @@ def test_every_client_method_sends_a_request_the_channel_accepts(
         client.delay_replies("n1", 0.5),
         client.stall("n1"),
         client.unstall("n1"),
+        client.freeze("n1"),
+        client.thaw("n1"),
+        client.set_lease_renewals(False),
+        client.set_settle_time(1.0),
         client.cut_connections_after("n1", 10),
         client.cut_connections_after("n1", None),
         client.drop_connections("n1"),

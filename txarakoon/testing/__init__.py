@@ -2,7 +2,8 @@
 
 It speaks the real wire protocol with the same codec as the client, and
 behaves like Arakoon 1.9.25 as described in PROTOCOL.md (observed behaviours
-D16 and D19–D23 included: see :mod:`txarakoon.testing.node`). Use it like
+D16, D19–D24, D27 and D31 included: see :mod:`txarakoon.testing.node` and
+:mod:`txarakoon.testing.cluster`). Use it like
 ``fakeredis``: on real loopback ports, or with no socket at all.
 
 On real ports (under a running reactor)::
@@ -26,10 +27,11 @@ In memory, with a :class:`~twisted.internet.task.Clock` (see
     d = client.set(b"key", b"value")
     cluster.flush()
 
-Main names: :class:`ArakoonCluster` (nodes, master, lag, failure controls,
-``listen``, ``ini``, ``nodes_spec``), :class:`ArakoonNode` (one node, a
-``ServerFactory``), :func:`connect_in_memory` / :class:`MemoryConnection`,
-:class:`RawClient`, :class:`Store` / :class:`Transaction`.
+Main names: :class:`ArakoonCluster` (nodes, master, lag, leases, failure
+controls such as ``kill`` and ``freeze`` / ``thaw``, ``listen``, ``ini``,
+``nodes_spec``), :class:`ArakoonNode` (one node, a ``ServerFactory``),
+:func:`connect_in_memory` / :class:`MemoryConnection`, :class:`RawClient`,
+:class:`Store` / :class:`Transaction`.
 """
 
 from __future__ import annotations

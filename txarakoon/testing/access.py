@@ -91,6 +91,12 @@ class ClusterAccess:
         elections, reply delays): what else is on the clock is its clients'."""
         return [timer.delayed_call for timer in self._timers]
 
+    def _clock_changing(self, clock: IReactorTime) -> None:
+        """Keep time with ``clock`` from now on (pending calls move to it)."""
+        self._timers.move_to(clock)
+        for node in self._nodes.values():
+            node.clock_changed()
+
     def advance(self, seconds: float) -> None:
         """Advance the cluster's :class:`~twisted.internet.task.Clock` by
         ``seconds``, then :meth:`flush` the in-memory connections."""
@@ -113,9 +119,7 @@ class ClusterAccess:
         Without an explicit ``clock``, the cluster now keeps time with
         ``reactor`` (pending elections move to it). Call :meth:`stop` when done."""
         if not self._clock_given and IReactorTime.providedBy(reactor):
-            self._timers.move_to(reactor)
-            for node in self._nodes.values():
-                node.clock_changed()
+            self._clock_changing(reactor)
             self._clock_given = True
         self._listening = True
         ports = ports or {}

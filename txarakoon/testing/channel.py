@@ -24,6 +24,9 @@ request                                    what it does
 ``election_delay SECONDS|none``            ``cluster.election_delay = SECONDS``
 ``no_longer_master NODE [COUNT [BOOL]]``   ``cluster.no_longer_master(NODE, COUNT, BOOL)``
 ``delay_replies NODE SECONDS``             ``cluster[NODE].delay_replies(SECONDS)``
+``freeze NODE`` / ``thaw NODE``            ``cluster.freeze(NODE)`` / ``cluster.thaw(NODE)``
+``lease_renewals BOOL``                    ``cluster.lease_renewals = BOOL``
+``settle_time SECONDS``                    ``cluster.settle_time = SECONDS``
 ``stall NODE`` / ``unstall NODE``          hold every request and reply / release them
 ``cut_connections_after NODE BYTES|none``  ``cluster[NODE].cut_connections_after(BYTES)``
 ``drop_connections NODE``                  ``cluster[NODE].drop_connections()``
@@ -49,7 +52,7 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from .cluster import ArakoonCluster
-from .control import (
+from .control_grammar import (
     DELIMITER,
     FALSE,
     MAX_LINE,
@@ -249,6 +252,10 @@ CONTROLS: Final[Mapping[str, Control]] = _table(
             (NODE, Parameter("SECONDS", _seconds)),
             _on_node(lambda node, seconds: node.delay_replies(seconds)),
         ),
+        Control("freeze", (NODE,), ArakoonCluster.freeze),
+        Control("thaw", (NODE,), ArakoonCluster.thaw),
+        Control("lease_renewals", (Parameter("BOOL", _flag),), _setter("lease_renewals")),
+        Control("settle_time", (Parameter("SECONDS", _seconds),), _setter("settle_time")),
         Control("stall", (NODE,), _on_node(lambda node: node.stall())),
         Control("unstall", (NODE,), _on_node(lambda node: node.unstall())),
         Control(

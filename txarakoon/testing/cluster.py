@@ -23,26 +23,45 @@ How the cluster behaves, as production Arakoon 1.9 does (PROTOCOL.md §5, §9):
   lower, a NoGuarantees read there is stale and an ``AtLeast(i)`` read gets
   0x80 until one more update (e.g. a ``nop``). :attr:`ArakoonCluster.lag`
   changes this (0: slaves are always up to date);
+* **the master renews its lease every half lease period with an update**
+  (D24, D31): an idle cluster's txid advances, and a slave one update behind
+  catches up by itself about half a lease later. The renewals are computed
+  from the clock whenever the cluster is observed (a request, ``txid``,
+  ``store``, a control, ``advance``; or :meth:`~ClusterControls.keep_time`):
+  no timer runs on an idle cluster.
+  ``lease_renewals=False`` turns them off, for tests that count updates;
+* right after an election the new master reports ``Master_dictate`` and the
+  slaves answer ``expect_progress_possible`` false, for
+  :attr:`~ClusterControls.settle_time` seconds (D31);
 * all time (leases, elections, reply delays) runs on the injected
   ``IReactorTime``, so tests drive it with :class:`twisted.internet.task.Clock`.
 
-Controls for tests: :meth:`~ArakoonCluster.elect`,
-:meth:`~ArakoonCluster.drop_master`, :meth:`~ArakoonCluster.kill`,
-:meth:`~ArakoonCluster.revive`, :meth:`~ArakoonCluster.no_longer_master`, and
+Controls for tests: :meth:`~ClusterControls.elect`,
+:meth:`~ClusterControls.drop_master`, :meth:`~ClusterControls.kill`,
+:meth:`~ClusterControls.revive`, :meth:`~ClusterControls.freeze`,
+:meth:`~ClusterControls.thaw`, :meth:`~ClusterControls.no_longer_master`, and
 per node (``cluster["n1"]``): ``delay_replies``, ``stall``/``unstall``,
 ``cut_connections_after``, ``drop_connections``, ``going_down``,
 ``max_connections`` (see :class:`~txarakoon.testing.node.ArakoonNode`).
 
 Timeline of failures, on the cluster clock:
 
-* ``drop_master()`` (or the ``drop_master`` command on the master): no master at
-  once; a new one (the next live node after the old master) after
-  :attr:`~ArakoonCluster.election_delay` seconds, or never if that is ``None``
-  (call :meth:`~ArakoonCluster.elect`). The command itself answers after half a
-  lease, like the real server.
+* ``drop_master()``, the control: no master at once; a new one (the next
+  running node after the old master) after
+  :attr:`~ClusterControls.election_delay` seconds, or never if that is ``None``
+  (call :meth:`~ClusterControls.elect`).
+* the ``drop_master`` command on the master only stops renewing its lease
+  (D27): every node names the old master, which accepts and commits writes,
+  for a lease period; then there is no master (writes get 0x04 ``None``) for
+  ``election_delay``; the command answers half a lease after another node
+  took over (after :meth:`~ClusterControls.elect` if ``election_delay`` is
+  ``None``).
 * ``kill(master)``: the others keep naming the dead master until its lease
-  (:attr:`~ArakoonCluster.lease_period`, 10 s) expires, then there is no master,
+  (:attr:`~ClusterControls.lease_period`, 10 s) expires, then there is no master,
   then a new one after ``election_delay`` (about 11 s in all, as observed, D25).
+* ``freeze(master)``: the same, except that the frozen master keeps its
+  connections open and answers nothing; :meth:`~ClusterControls.thaw` lets it
+  answer what it owes, as the slave it has become.
 * a master left without a majority of live nodes holds every write until the
   majority is back (then applies it) or its lease expires (then answers 0x21
   NoLongerMaster, not applied, and steps down).
@@ -53,12 +72,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
 from ..codec import STRING
 from ..messages import MAX_VALUE_SIZE
 from .access import ClusterAccess
+from .controls import ClusterControls
 from .mastership import Mastership
 from .node import ArakoonNode
 from .replication import Replication
@@ -67,7 +87,7 @@ from .timers import Timer
 from .updates import MAX_BUFFER_SIZE
 from .view import UserFunction
 
-__all__ = ["FIRST", "ArakoonCluster", "ClusterAccess"]
+__all__ = ["FIRST", "ArakoonCluster", "ClusterAccess", "ClusterControls"]
 
 T = TypeVar("T")
 
@@ -84,7 +104,7 @@ class _First:
 FIRST: Final = _First()
 
 
-class ArakoonCluster(ClusterAccess):
+class ArakoonCluster(ClusterControls):
     """N in-memory Arakoon nodes sharing one replicated store.
 
     :param node_names: the node names, or how many nodes (named ``n0``, ``n1``, ...).
@@ -97,10 +117,14 @@ class ArakoonCluster(ClusterAccess):
         Default: the first node.
     :param lag: how many updates slaves lag behind the master (default 1, as in
         production; 0 = never stale).
-    :param lease_period: the master lease in seconds (``drop_master`` answers
-        after half of it; a dead master is named until it expires).
+    :param lease_period: the master lease in seconds (renewed every half of
+        it; a dead, frozen or dropping master is named until it expires).
     :param election_delay: seconds without master before a new one is elected,
         or ``None`` to wait for :meth:`elect`.
+    :param lease_renewals: whether lease renewals are updates, as in
+        production (default); ``False`` keeps the txid a count of writes.
+    :param settle_time: seconds a new master reports ``Master_dictate`` after
+        an election (default 0.5; the master of a new cluster has settled).
     :param user_functions: ``{name: function(transaction, argument)}`` (names
         ``bytes`` or ``str``) for the
         ``user_function`` command (see :mod:`txarakoon.testing.node`).
@@ -126,6 +150,8 @@ class ArakoonCluster(ClusterAccess):
         lag: int = 1,
         lease_period: float = 10.0,
         election_delay: float | None = 1.0,
+        lease_renewals: bool = True,
+        settle_time: float = 0.5,
         user_functions: Mapping[Any, UserFunction] | None = None,
         max_value_size: int = MAX_VALUE_SIZE,
         max_buffer_size: int = MAX_BUFFER_SIZE,
@@ -144,6 +170,10 @@ class ArakoonCluster(ClusterAccess):
             raise ValueError(f"lag must not be negative, not {lag}")
         if tlog_max_entries < 1:
             raise ValueError(f"tlog_max_entries must be at least 1, not {tlog_max_entries}")
+        if lease_period <= 0:
+            raise ValueError(f"lease_period must be positive, not {lease_period}")
+        if settle_time < 0:
+            raise ValueError(f"settle_time must not be negative, not {settle_time}")
         super().__init__(STRING.check(cluster_id), clock)
         self.max_value_size = max_value_size
         self.max_buffer_size = max_buffer_size
@@ -159,13 +189,15 @@ class ArakoonCluster(ClusterAccess):
             self._timers,
             lease_period=lease_period,
             election_delay=election_delay,
+            lease_renewals=lease_renewals,
+            settle_time=settle_time,
         )
         for name in names:
             self._nodes[name] = ArakoonNode(self, name, self._links)
-        if isinstance(master, _First):
-            self.elect(names[0])
-        elif master is not None:
-            self.elect(master)
+        if master is not None:
+            # A cluster made with a master has run for a while: it has settled.
+            first = names[0] if isinstance(master, _First) else master
+            self._mastership.elect(self.node(first), settled=True)
         else:
             self._mastership.schedule_election(None)
 
@@ -181,11 +213,13 @@ class ArakoonCluster(ClusterAccess):
     def store(self) -> Store:
         """The latest agreed state (what the master sees). Read it, do not write it:
         use :meth:`seed` to change data behind the clients' backs."""
+        self.keep_time()
         return self._replication.store
 
     @property
     def txid(self) -> int:
-        """The number of updates agreed so far."""
+        """The number of updates agreed so far (lease renewals included)."""
+        self.keep_time()
         return self._replication.txid
 
     def seed(self, items: Mapping[Any, bytes | str | None]) -> int:
@@ -196,6 +230,7 @@ class ArakoonCluster(ClusterAccess):
             (STRING.check(key), None if value is None else STRING.check(value))
             for key, value in items.items()
         ]
+        self.keep_time()
         self._replication.commit(mutations, self.master)
         return self.txid
 
@@ -213,81 +248,17 @@ class ArakoonCluster(ClusterAccess):
     def lag(self, value: int) -> None:
         if value < 0:
             raise ValueError(f"lag must not be negative, not {value}")
+        self.keep_time()
         self._replication.lag = value
         self._replication.replicate(self.master)
 
     def catch_up(self) -> None:
         """Let every live slave apply everything agreed so far (as if the next
         update had been agreed, without one)."""
+        self.keep_time()
         for node in self._nodes.values():
-            if node.alive:
+            if node.running:
                 node.catch_up(self.txid)
-
-    # -- mastership and failures (see mastership.py) ----------------------------
-
-    @property
-    def master(self) -> str | None:
-        """The node holding mastership now, or ``None``."""
-        return self._mastership.master
-
-    @property
-    def lease_period(self) -> float:
-        """The master lease in seconds."""
-        return self._mastership.lease_period
-
-    @lease_period.setter
-    def lease_period(self, value: float) -> None:
-        self._mastership.lease_period = value
-
-    @property
-    def election_delay(self) -> float | None:
-        """Seconds without master before a new one is elected, or ``None``
-        to wait for :meth:`elect`."""
-        return self._mastership.election_delay
-
-    @election_delay.setter
-    def election_delay(self, value: float | None) -> None:
-        self._mastership.election_delay = value
-
-    def elect(self, name: str) -> None:
-        """Make ``name`` master now (it catches up first). Cancels pending elections."""
-        self._mastership.elect(self.node(name))
-
-    def drop_master(self) -> None:
-        """The master gives up mastership: no master until the next election
-        (after :attr:`election_delay`, choosing another node; or :meth:`elect`)."""
-        self._mastership.drop_master()
-
-    def kill(self, name: str) -> Deferred[None]:
-        """Kill a node: its port stops listening (connections are refused) and
-        its open connections are cut. The Deferred fires once they are closed
-        (for in-memory connections: after the next :meth:`flush`)."""
-        node = self.node(name)
-        if not node.alive:
-            return succeed(None)
-        closed = node.crash()
-        self._mastership.node_killed(name)
-        return closed
-
-    def revive(self, name: str) -> Deferred[None]:
-        """Restart a killed node as a slave: it catches up, listens again on its
-        old port (if the cluster listens), and may take part in elections. It is
-        no longer stalled or going down (reply delays, cuts and
-        ``max_connections`` stay). The Deferred fires once it listens."""
-        node = self.node(name)
-        if node.alive:
-            return succeed(None)
-        node.restart()
-        self._replication.replicate(self.master)
-        listening = node.listen_again() if self._listening else succeed(None)
-        self._mastership.node_revived()
-        return listening
-
-    def no_longer_master(self, name: str, count: int = 1, applied: bool = True) -> None:
-        """Make node ``name`` answer its next ``count`` writes with 0x21
-        NoLongerMaster. ``applied``: whether those writes are applied anyway
-        (default, what production usually did) or not. Mastership is unchanged."""
-        self.node(name).no_longer_master(count, applied)
 
     # -- what its nodes ask (ClusterView) -----------------------------------------
 
@@ -296,12 +267,18 @@ class ArakoonCluster(ClusterAccess):
         its lease expires)."""
         return self._mastership.believed
 
-    def progress_possible(self) -> bool:
-        """What ``expect_progress_possible`` answers now."""
-        return self._mastership.progress_possible()
+    def progress_possible(self, name: str | None = None) -> bool:
+        """What ``expect_progress_possible`` answers now on node ``name``
+        (default: the master)."""
+        return self._mastership.progress_possible(name or self.master or "")
+
+    def settling(self) -> bool:
+        """Whether a new master still reports ``Master_dictate``."""
+        return self._mastership.settling()
 
     def live_txids(self) -> dict[str, int]:
         """How many updates each live node has applied, by name."""
+        self.keep_time()
         return {node.name: node.store.txid for node in self._nodes.values() if node.alive}
 
     def mutations_of(self, txid: int) -> list[Mutation]:
@@ -320,6 +297,12 @@ class ArakoonCluster(ClusterAccess):
         """Call ``function(*args)`` after ``delay`` seconds on the cluster clock
         (cancelled by :meth:`stop`)."""
         return self._timers.call_later(delay, function, *args)
+
+    def _clock_changing(self, clock: IReactorTime) -> None:
+        self.keep_time()
+        shift = clock.seconds() - self.clock.seconds()
+        super()._clock_changing(clock)
+        self._mastership.clock_changed(shift)
 
     def stop(self) -> Deferred[None]:
         """Stop listening, cut every connection and cancel pending timers

@@ -64,9 +64,11 @@ tests see what production does:
 * **D32** — ``user_hook`` checks the consistency, then answers 0x82 with the
   hook's name and closes: no node has hooks.
 
-Every update (a write, a failing one included, ``nop``, a user function) takes
-the next transaction number: ``get_txid`` counts them. Unlike a real node, an
-idle cluster's txid does not advance (D24), and elections add no update.
+Every update (a write, a failing one included, ``nop``, a user function, a
+lease renewal) takes the next transaction number: ``get_txid`` counts them.
+As on a real cluster (D24, D31) the master renews its lease with an update
+every half lease period, so an idle cluster's txid advances and slaves catch
+up by themselves (see :mod:`txarakoon.testing.cluster`); elections add no update.
 
 User functions are Python callables registered on the cluster,
 ``function(transaction, argument) -> bytes | None``, where ``transaction`` is a
@@ -131,7 +133,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
     Besides serving connections, a node offers controls for tests:
     :meth:`delay_replies`, :meth:`stall` / :meth:`unstall`,
     :meth:`cut_connections_after`, :meth:`drop_connections`, and the attributes
-    :attr:`going_down` and :attr:`max_connections`.
+    :attr:`going_down` and :attr:`max_connections` (and ``cluster.freeze(name)``).
 
     :ivar name: the node name (``str``).
     :ivar cluster: its cluster (the
@@ -160,8 +162,9 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         self.going_down = False
         self.max_connections: int | None = None
         self.reply_delay = 0.0
-        self.stalled = False
         self.cut_after: int | None = None
+        self._stalled = False
+        self._frozen = False
         self._alive = True
         self._connections: list[NodeProtocol] = []
         self._accepted: list[NodeProtocol] = []
@@ -175,6 +178,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
     def __repr__(self) -> str:
         role = "master" if self.is_master else "slave"
         state = role if self._alive else "dead"
+        state += " frozen" if self._frozen else ""
         return f"<ArakoonNode {self.name} {state} txid={self.store.txid}>"
 
     # -- state ----------------------------------------------------------------
@@ -183,6 +187,21 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
     def alive(self) -> bool:
         """Whether the node runs (see ``cluster.kill`` / ``cluster.revive``)."""
         return self._alive
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the node is paused (see ``cluster.freeze`` / ``cluster.thaw``)."""
+        return self._frozen
+
+    @property
+    def running(self) -> bool:
+        """Whether the node takes part in the cluster: alive and not frozen."""
+        return self._alive and not self._frozen
+
+    @property
+    def stalled(self) -> bool:
+        """Whether its connections do nothing now (:meth:`stall`, or frozen)."""
+        return self._stalled or self._frozen
 
     @property
     def is_master(self) -> bool:
@@ -214,15 +233,17 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         self.reply_delay = seconds
 
     def stall(self) -> None:
-        """Freeze the node like a stopped process: connections are accepted but
-        nothing is read, executed or written until :meth:`unstall`."""
-        self.stalled = True
+        """Stop serving clients: connections are accepted but nothing is read,
+        executed or written until :meth:`unstall`. The node keeps its part in
+        the cluster (a stalled master keeps renewing its lease); for a stopped
+        process, use ``cluster.freeze(name)``."""
+        self._stalled = True
 
     def unstall(self) -> None:
-        """Resume a stalled node: held replies are written, buffered requests run."""
-        self.stalled = False
-        for connection in list(self._connections):
-            connection.resume()
+        """Resume a stalled node: held replies are written, buffered requests run
+        (once thawed, if it is frozen too)."""
+        self._stalled = False
+        self.serve_held()
 
     def cut_connections_after(self, reply_bytes: int | None) -> None:
         """Close each connection (open ones and new ones) once it has written
@@ -282,6 +303,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
 
     def execute(self, command: Command[Any], arguments: tuple[Any, ...]) -> Any:
         """Run ``command`` with its handler: the result, or a Deferred of it."""
+        self.cluster.keep_time()
         return _HANDLERS[command](self, *arguments)
 
     # -- life cycle, driven by the cluster ------------------------------------
@@ -333,9 +355,25 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         return self.stop_serving()
 
     def restart(self) -> None:
-        """Run again, as a restarted process: neither frozen nor shutting down."""
+        """Run again, as a restarted process: neither stalled, frozen nor
+        shutting down."""
         self._alive = True
-        self.stalled = self.going_down = False
+        self._stalled = self._frozen = self.going_down = False
+
+    def freeze(self) -> None:
+        """Pause: answer and apply nothing (connections stay open)."""
+        self._frozen = True
+
+    def thaw(self) -> None:
+        """Run again; the cluster then lets it catch up and :meth:`serve_held`."""
+        self._frozen = False
+
+    def serve_held(self) -> None:
+        """Unless stalled or frozen, write the replies held meanwhile and run
+        the requests that waited, in order."""
+        if not self.stalled:
+            for connection in list(self._connections):
+                connection.resume()
 
     def catch_up(self, txid: int) -> None:
         """Apply the agreed updates up to ``txid``."""

@@ -2,7 +2,7 @@
 
 The cluster keeps one agreed :class:`~txarakoon.testing.store.Store` (what the
 master sees) and the writes of each agreed update, until every node has
-applied it. :meth:`Replication.replicate` then lets each live node catch up:
+applied it. :meth:`Replication.replicate` then lets each running node catch up:
 the master (or the only node) to the last update, a slave to ``lag`` updates
 before it, as production does (a slave applies update ``i`` once ``i + 1`` is
 agreed, PROTOCOL.md §5.2).
@@ -64,11 +64,12 @@ class Replication:
         return self._log[txid - 1 - self._log_start]
 
     def replicate(self, master: str | None) -> None:
-        """Let every live node apply what it may, with ``master`` in the lead."""
+        """Let every running node apply what it may, with ``master`` in the lead."""
         total = self.txid
         single = len(self._nodes) == 1
         for node in self._nodes.values():
-            if node.alive:
+            # A dead or frozen node applies nothing until it runs again.
+            if node.running:
                 target = total if single or node.name == master else total - self.lag
                 node.catch_up(target)
         # Forget updates every node has applied.

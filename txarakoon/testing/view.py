@@ -61,8 +61,15 @@ class ClusterView(Protocol):
     def who_master(self) -> str | None:
         """What every node answers to ``who_master`` now."""
 
-    def progress_possible(self) -> bool:
-        """What ``expect_progress_possible`` answers now."""
+    def progress_possible(self, name: str) -> bool:
+        """What ``expect_progress_possible`` answers on node ``name`` now."""
+
+    def settling(self) -> bool:
+        """Whether a new master still dictates (``Master_dictate``, D31)."""
+
+    def keep_time(self) -> None:
+        """Bring the cluster to its clock's present: agree on the lease
+        renewals that fell due (D31). A node calls it before each request."""
 
     def live_txids(self) -> dict[str, int]:
         """How many updates each live node has applied, by name."""
@@ -75,7 +82,8 @@ class ClusterView(Protocol):
         checked); its result, or a Deferred while the master waits for a majority."""
 
     def drop_master_on_request(self) -> Deferred[None]:
-        """``drop_master`` sent to the master: fires when the reply is due."""
+        """``drop_master`` sent to the master: it stops renewing its lease;
+        fires when the reply is due (D27)."""
 
     def call_later(self, delay: float, function: Callable[..., None], *args: Any) -> object:
         """Call ``function(*args)`` after ``delay`` seconds on the cluster's clock

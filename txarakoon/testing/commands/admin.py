@@ -49,14 +49,14 @@ class AdminCommands(NodeCore):
     @handles(messages.CURRENT_STATE)
     def _cmd_current_state(self) -> bytes:
         if self.is_master:
-            return b"Stable_master"
+            return b"Master_dictate" if self.cluster.settling() else b"Stable_master"
         if self.who_master() is not None:
             return b"Slave_steady_state"
         return b"Slave_waiting_for_prepare"
 
     @handles(messages.EXPECT_PROGRESS_POSSIBLE)
     def _cmd_expect_progress_possible(self) -> bool:
-        return self.cluster.progress_possible()
+        return self.cluster.progress_possible(self.name)
 
     @handles(messages.GET_TXID)
     def _cmd_get_txid(self) -> Consistency:
