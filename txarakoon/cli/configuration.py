@@ -4,39 +4,12 @@ the environment, with the TLS options on top."""
 from __future__ import annotations
 
 import argparse
-import configparser
 from collections.abc import Mapping
 
 from ..config import ClusterConfig, ConfigError, TLSConfig
+from ..environment import NODES_VARIABLE, TEST_NODES_VARIABLE, choose_cluster
 
 __all__ = ["NODES_VARIABLE", "TEST_NODES_VARIABLE", "cluster_config"]
-
-#: The environment variable that names the cluster when no option does; the
-#: line ``txarakoon serve`` prints sets it.
-NODES_VARIABLE = "TXARAKOON_NODES"
-#: The test suite's own variable (a real cluster to test against). Kept
-#: apart on purpose: a shell pointed at a cluster for the command line must
-#: not turn the test suite loose on it.
-TEST_NODES_VARIABLE = "TXARAKOON_TEST_NODES"
-
-
-def _from_spec(spec: str, where: str) -> ClusterConfig:
-    try:
-        return ClusterConfig.from_spec(spec)
-    except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from None
-
-
-def _from_ini(path: str, args: argparse.Namespace) -> ClusterConfig:
-    # The .ini holds no client certificate: the options give it.
-    mine = {} if args.no_tls else {"client_cert": args.tls_cert, "client_key": args.tls_key}
-    try:
-        return ClusterConfig.from_ini(path, **mine)
-    except OSError as error:
-        raise ConfigError(f"{path}: {error.strerror or error}") from None
-    except (configparser.Error, UnicodeDecodeError) as error:
-        # configparser's messages run over several lines; the first says it.
-        raise ConfigError(f"{path}: not an .ini file: {str(error).splitlines()[0]}") from None
 
 
 def _tls(args: argparse.Namespace, tls: TLSConfig | None) -> TLSConfig | None:
@@ -82,24 +55,7 @@ def _tls(args: argparse.Namespace, tls: TLSConfig | None) -> TLSConfig | None:
 def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> ClusterConfig:
     """The cluster the options (or the environment) name; raises
     :class:`~txarakoon.config.ConfigError`, in one line."""
-    if args.config and args.nodes:
-        raise ConfigError("give --config or --nodes, not both")
-    if args.config:
-        # The environment is only a default: an explicit --config wins over it.
-        config = _from_ini(args.config, args)
-    elif args.nodes:
-        config = _from_spec(args.nodes, "--nodes")
-    elif environ.get(NODES_VARIABLE):
-        config = _from_spec(environ[NODES_VARIABLE], NODES_VARIABLE)
-    else:
-        hint = ""
-        if environ.get(TEST_NODES_VARIABLE):
-            hint = (
-                f" ({TEST_NODES_VARIABLE} is the test suite's variable; "
-                f"the command line reads {NODES_VARIABLE})"
-            )
-        raise ConfigError(
-            "no cluster: give --config FILE.ini or --nodes CLUSTER@name=host:port,..., "
-            f"or set {NODES_VARIABLE}{hint}"
-        )
+    # The .ini holds no client certificate: the options give it.
+    mine = {} if args.no_tls else {"client_cert": args.tls_cert, "client_key": args.tls_key}
+    config = choose_cluster(args.config, args.nodes, environ, **mine)
     return ClusterConfig(config.cluster_id, config.nodes, _tls(args, config.tls), config.keepalive)

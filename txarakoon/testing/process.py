@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Final
 
-from ..cli.configuration import NODES_VARIABLE
 from ..config import ClusterConfig
+from ..environment import NODES_VARIABLE
 from .control import CONTROL_VARIABLE, ControlClient
 
 __all__ = ["SERVING", "ServeProcess", "Served"]
