@@ -45,13 +45,6 @@ class _Queue:
         self.calls: deque[Deferred[Any]] = deque()
         self.times: deque[float] = deque()
 
-    def prune(self) -> None:
-        """Drop the calls over at the head."""
-        calls = self.calls
-        while calls and calls[0].called:
-            calls.popleft()
-            self.times.popleft()
-
 
 class Deadlines:
     """The pending calls of one client, each interrupted at its deadline.
@@ -85,18 +78,20 @@ class Deadlines:
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = _Queue()
-        queue.prune()
-        times = queue.times
+        calls, times = queue.calls, queue.times
+        while calls and calls[0].called:  # the calls over at the head
+            calls.popleft()
+            times.popleft()
         if times and times[-1] > deadline:
             # A call that computed its deadline before starting another one
             # (on a clock that moved meanwhile): keep the queue in order.
             index = len(times)
             while index and times[index - 1] > deadline:
                 index -= 1
-            queue.calls.insert(index, call)
+            calls.insert(index, call)
             times.insert(index, deadline)
         else:
-            queue.calls.append(call)
+            calls.append(call)
             times.append(deadline)
         self._pending += 1
         if self._timer is None:

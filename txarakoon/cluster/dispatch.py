@@ -33,7 +33,7 @@ from ..protocol import CancelledBeforeSending
 from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
 from .discovery import Discovery
-from .links import NodeLink, NodeProtocol
+from .links import NodeLink
 
 __all__ = ["Dispatcher"]
 
@@ -106,7 +106,10 @@ class Dispatcher:
 
     def submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
         """Send ``message`` with master discovery, failover and retries, under
-        ``options`` (what :meth:`using` does for a whole view)."""
+        ``options`` (what :meth:`using` does for a whole view).
+
+        The hot path is written out here, not in a method of its own: it runs
+        for every call, and a call frame is a noticeable part of its cost."""
         if self.closed:
             return fail(NotConnectedError(AFTER_DISCONNECT))
         timeout = self.timeout if options.timeout is None else options.timeout
@@ -121,37 +124,25 @@ class Dispatcher:
         if node is not None:
             protocol = self._links[node].protocol
             if protocol is not None and protocol.connected:
-                return self._send_now(message, options, timeout, node, protocol)
+                # The hot path: the caller gets the protocol's own Deferred,
+                # with one callback pair; no coroutine, no timer of its own.
+                first = not protocol.requests_sent
+                try:
+                    reply = protocol.send(message)
+                except Exception:
+                    pass  # the retry loop meets the error again, and decides
+                else:
+                    deadline = self.clock.seconds() + timeout
+                    self._deadlines.add(reply, timeout, deadline)
+                    reply.addCallbacks(
+                        self._finished,
+                        self._failed,
+                        (),
+                        _NO_KEYWORDS,
+                        (message, options, node, first, deadline),
+                    )
+                    return reply
         return self.run(lambda attempt: self._call(message, options, attempt), timeout)
-
-    def _send_now(
-        self,
-        message: Message[T],
-        options: CallOptions,
-        timeout: float,
-        node: str,
-        protocol: NodeProtocol,
-    ) -> Deferred[T]:
-        """The hot path: the node is known and connected, so the request is
-        sent at once and the caller gets the protocol's own Deferred, with one
-        callback pair: no coroutine, no Deferred of our own, no timer. Only a
-        failure that the policy retries enters the retry loop."""
-        first = not protocol.requests_sent
-        try:
-            reply = protocol.send(message)
-        except Exception:
-            # The retry loop meets the error again, and decides.
-            return self.run(lambda attempt: self._call(message, options, attempt), timeout)
-        deadline = self.clock.seconds() + timeout
-        self._deadlines.add(reply, timeout, deadline)
-        reply.addCallbacks(
-            self._finished,
-            self._failed,
-            (),
-            _NO_KEYWORDS,
-            (message, options, node, first, deadline),
-        )
-        return reply
 
     def _send_failed(
         self,
@@ -162,7 +153,7 @@ class Dispatcher:
         first: bool,
         deadline: float,
     ) -> Failure | Deferred[T]:
-        """The hot path's attempt failed: raise what the policy says, or go on
+        """A hot-path attempt failed: raise what the policy says, or go on
         in the retry loop under the same deadline (the caller's Deferred then
         waits for it)."""
         deadlines = self._deadlines
