@@ -106,12 +106,22 @@ def run_until(
     ``AssertionError`` if some never did (a hang)."""
     clock = clock_of(cluster)
     end = clock.seconds() + limit
+    # Not `deferred.called`: a call being retried has been called, and waits
+    # for its retry (a chained Deferred).
+    fired = [False] * len(deferreds)
+
+    def note(result: Any, index: int) -> Any:
+        fired[index] = True
+        return result
+
+    for index, deferred in enumerate(deferreds):
+        deferred.addBoth(note, index)
     cluster.flush()
     clock.advance(0)
     cluster.flush()
-    while not all(deferred.called for deferred in deferreds):
+    while not all(fired):
         if clock.seconds() >= end:
-            waiting = sum(1 for deferred in deferreds if not deferred.called)
+            waiting = fired.count(False)
             raise AssertionError(f"{waiting} Deferreds still pending after {limit} s")
         clock.advance(step)
         cluster.flush()

@@ -19,7 +19,10 @@ Reads with ``allow_dirty=True``, ``NoGuarantees`` or ``AtLeast(i)`` go to the
 *read node* (by default one chosen at random, falling back to others); the
 rest go to the master.
 
-The package: ``client`` (:class:`ArakoonClient`: calls, retries, discovery),
+The package: ``client`` (:class:`ArakoonClient`), ``dispatch`` (how each call
+is sent: at once on the hot path when the master is known and connected,
+through the retry loop otherwise), ``deadlines`` (every pending call's
+deadline, under one timer per client), ``discovery`` (which node is master),
 ``links`` (one connection per node, made on demand), ``views`` (per-call
 settings, one node, read-your-writes sessions) and ``calls`` (a call's state
 across its attempts); the retry decisions are :mod:`txarakoon.retry`'s.

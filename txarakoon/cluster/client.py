@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import random as _random
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail
+from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
-from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
 from .. import messages, retry
 from ..client import Async, ClientMixin
 from ..config import ClusterConfig, NodeConfig
-from ..consistency import Consistent
-from ..errors import NoMasterError, NotConnectedError
 from ..messages import Message
-from ..protocol import CancelledBeforeSending
-from .calls import AFTER_DISCONNECT, Attempt, CallOptions
+from .calls import Attempt, CallOptions
 from .discovery import Discovery
+from .dispatch import Dispatcher
 from .links import LinkSettings, NodeLink, NodeProtocol
 from .views import ClientView, NodeClient, ReadYourWrites
 
@@ -38,6 +35,9 @@ IDEMPOTENT_WRITES = frozenset(
     for command in messages.COMMANDS.values()
     if command.idempotent and not command.read_only
 )
+
+#: The options of a call made on the client itself.
+_DEFAULT = CallOptions()
 
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
 
@@ -103,7 +103,6 @@ class ArakoonClient(ClientMixin[Async]):
         self.config = config
         self.reactor = reactor
         self.clock: IReactorTime = reactor
-        self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.silence_timeout = silence_timeout
         self.backoff = backoff
@@ -125,22 +124,28 @@ class ArakoonClient(ClientMixin[Async]):
             config.keepalive,
             config.tls,
             self._endpoint_for,
-            lambda: self._closed,
+            lambda: self._dispatch.closed,
         )
         self._links = {name: NodeLink(settings, node) for name, node in config.nodes.items()}
         self._discovery = Discovery(
-            self._links, self.clock, connect_timeout, self._random, lambda: self._closed
+            self._links, self.clock, connect_timeout, self._random, lambda: self._dispatch.closed
         )
-        self._attempts: set[Attempt] = set()
-        self.read_node = read_node or self._random.choice(list(config.nodes))
-        self._closed = False
+        self._dispatch = Dispatcher(
+            self.clock,
+            self._links,
+            self._discovery,
+            self._backoff,
+            self._random,
+            timeout,
+            read_node or self._random.choice(list(config.nodes)),
+        )
 
     # -- the facade's plumbing ------------------------------------------------
 
     @property
     def connected(self) -> bool:
         """``False`` once :meth:`disconnect` was called (it connects on demand)."""
-        return not self._closed
+        return not self._dispatch.closed
 
     def connection(self, name: str) -> NodeProtocol | None:
         """The connection this client holds to node ``name``, if it holds one
@@ -150,13 +155,29 @@ class ArakoonClient(ClientMixin[Async]):
         return self._links[name].protocol
 
     @property
+    def timeout(self) -> float:
+        """The default deadline of a call (seconds)."""
+        return self._dispatch.timeout
+
+    @property
+    def read_node(self) -> str:
+        """The node dirty reads go to (another one once it fails)."""
+        return self._dispatch.read_node
+
+    @read_node.setter
+    def read_node(self, name: str) -> None:
+        if name not in self._links:
+            raise KeyError(f"no node {name!r} in the cluster")
+        self._dispatch.read_node = name
+
+    @property
     def master(self) -> str | None:
         """The master this client currently sends to, if it knows one. This is a
         cache: :meth:`who_master` asks the cluster."""
         return self._discovery.master
 
     def _process(self, message: Message[T]) -> Deferred[T]:
-        return self.submit(message, CallOptions())
+        return self._dispatch.submit(message, _DEFAULT)
 
     def using(self, *, timeout: float | None = None, retry_idempotent: bool = False) -> ClientView:
         """A view of this client whose calls use these settings.
@@ -190,10 +211,9 @@ class ArakoonClient(ClientMixin[Async]):
         are closed. Pending calls fail with
         :class:`~txarakoon.errors.NotConnectedError` (writes already sent with
         :class:`~txarakoon.errors.OutcomeUnknown`), and so do later calls."""
-        self._closed = True
+        self._dispatch.closed = True
         # The calls first: each then fails as interrupted, not as cancelled.
-        for attempt in list(self._attempts):
-            attempt.interrupt(retry.Interruption.DISCONNECT)
+        self._dispatch.interrupt_all(retry.Interruption.DISCONNECT)
         self._discovery.stop()
         closing = [link.close() for link in self._links.values()]
         done: Deferred[Any] = DeferredList(closing, consumeErrors=True)
@@ -207,123 +227,12 @@ class ArakoonClient(ClientMixin[Async]):
         """Run ``call`` (a coroutine function of its :class:`Attempt`) under a
         deadline of ``timeout`` seconds (``None``: none), interruptible by
         :meth:`disconnect`: the plumbing of every call, and of the views."""
-        deadline = float("inf") if timeout is None else self.clock.seconds() + timeout
-        attempt = Attempt(deadline)
-        result: Deferred[T] = Deferred.fromCoroutine(call(attempt))
-        if result.called:
-            return result
-        attempt.result = result
-        self._attempts.add(attempt)
-        timer = None
-        if timeout is not None:
-            timer = self.clock.callLater(timeout, attempt.interrupt, retry.Interruption.DEADLINE)
-
-        def finished(outcome: object) -> object:
-            self._attempts.discard(attempt)
-            if timer is not None and timer.active():
-                timer.cancel()
-            return outcome
-
-        return result.addBoth(finished)
+        return self._dispatch.run(call, timeout)
 
     def submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
         """Send ``message`` with master discovery, failover and retries, under
         ``options`` (what :meth:`using` does for a whole view)."""
-        if self._closed:
-            return fail(NotConnectedError(AFTER_DISCONNECT))
-        timeout = options.timeout if options.timeout is not None else self.timeout
-        if message.command is messages.WHO_MASTER:
-            asking = cast("Message[Any]", message)
-            return self.run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
-        return self.run(lambda attempt: self._call(message, options, attempt), timeout)
-
-    async def _call(self, message: Message[T], options: CallOptions, attempt: Attempt) -> T:
-        command = message.command
-        retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
-        consistency = message.consistency
-        dirty = consistency is not None and consistency is not Consistent
-        retries = 0
-        last_attempt = False
-        avoid: set[str] = set()
-        last: BaseException | None = None
-        while True:
-            sent = first = False
-            node: str | None = None
-            try:
-                if self._closed:
-                    raise NotConnectedError(AFTER_DISCONNECT)
-                node = self._dirty_node(avoid) if dirty else await self._discovery.find()
-                protocol = await self._links[node].get()
-                first = protocol.requests_sent == 0
-                reply = protocol.send(message)
-                sent = True
-                return await reply
-            except CancelledError as cancelled:
-                if attempt.interrupted is None:
-                    raise  # the caller cancelled
-                if isinstance(cancelled, CancelledBeforeSending):
-                    sent = False  # it waited unsent in the protocol: never written
-                raise attempt.error(
-                    message, sent=sent, retry_unknown=retry_unknown, last_error=last
-                ) from None
-            except Exception as error:
-                decision = retry.after_failure(
-                    error,
-                    first_on_connection=first,
-                    retry_unknown=retry_unknown,
-                    request=repr(message),
-                )
-                if isinstance(decision, retry.Raise):
-                    if decision.forget_master:
-                        self._discovery.forget(node, error)
-                    if decision.error is error:
-                        raise
-                    raise decision.error from None
-                self._discovery.forget(node, error, hint=decision.master_hint)
-                if decision.avoid_node and dirty and node is not None:
-                    avoid.add(node)
-                last = error
-            remaining = attempt.deadline - self.clock.seconds()
-            wait = (
-                None
-                if last_attempt
-                else self._backoff.wait(retries, remaining, self._random.random())
-            )
-            if wait is None:
-                raise last
-            last_attempt = self._backoff.is_last(wait, remaining)
-            self.log.info(
-                "Retrying {request} in {delay:.3f} s after {error!r}",
-                request=repr(message),
-                delay=wait,
-                error=last,
-            )
-            await deferLater(self.clock, wait)
-            retries += 1
-
-    def _dirty_node(self, avoid: set[str]) -> str:
-        if self.read_node not in avoid:
-            return self.read_node
-        candidates = [name for name in self._links if name not in avoid]
-        if not candidates:
-            avoid.clear()
-            candidates = list(self._links)
-        self.read_node = self._random.choice(candidates)
-        self.log.info("Dirty reads now go to {node}", node=self.read_node)
-        return self.read_node
-
-    async def _ask_who_master(self, message: Message[Any], attempt: Attempt) -> Any:
-        """``who_master()`` on the cluster: a fresh discovery, never the cache."""
-        self._discovery.master = None
-        try:
-            name = await self._discovery.find()
-        except NoMasterError:
-            return None
-        except CancelledError:
-            if attempt.interrupted is None:
-                raise
-            raise attempt.error(message, sent=False) from None
-        return name.encode("utf-8")
+        return self._dispatch.submit(message, options)
 
     # -- connections ---------------------------------------------------------
 

@@ -1,0 +1,300 @@
+"""How the calls of a cluster client are sent: at once on the hot path,
+through the retry loop otherwise, each under its deadline.
+
+The hot path: when the node a call goes to (the master, or the read node for
+a dirty read) is known and its connection is up, the request is written at
+once, and the caller gets the protocol's own Deferred with one callback pair
+on it: no coroutine, no Deferred of ours, no timer (the deadline joins the
+client's :class:`~txarakoon.cluster.deadlines.Deadlines`). Only when that
+attempt fails and the policy of :mod:`txarakoon.retry` says retry does the
+call enter the retry loop, a coroutine, under the same deadline; the caller's
+Deferred then waits for it (it has been called, and is paused on the retry).
+Every other call starts in the retry loop: discovery, connecting, backoff.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Coroutine, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
+
+from twisted.internet.defer import CancelledError, Deferred, fail
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import deferLater
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from .. import messages, retry
+from ..consistency import Consistent
+from ..errors import NoMasterError, NotConnectedError
+from ..messages import Message
+from ..protocol import CancelledBeforeSending
+from .calls import AFTER_DISCONNECT, Attempt, CallOptions
+from .deadlines import Deadlines
+from .discovery import Discovery
+from .links import NodeLink
+
+__all__ = ["Dispatcher"]
+
+T = TypeVar("T")
+
+#: The keywords of the hot path's callbacks: none, and no dict made per call.
+_NO_KEYWORDS: Mapping[str, Any] = MappingProxyType({})
+
+
+class Dispatcher:
+    """Sends the calls of one cluster client.
+
+    :param links: the client's link to each node, by name.
+    :param timeout: the default deadline of a call (seconds).
+    :param read_node: the node dirty reads go to first.
+    :ivar closed: set by the client's ``disconnect()``; calls then fail.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        links: Mapping[str, NodeLink],
+        discovery: Discovery,
+        backoff: retry.Backoff,
+        rng: random.Random,
+        timeout: float,
+        read_node: str,
+    ) -> None:
+        self.clock = clock
+        self._links = links
+        self._discovery = discovery
+        self._backoff = backoff
+        self._random = rng
+        self.timeout = timeout
+        self.read_node = read_node
+        self.closed = False
+        self._deadlines = Deadlines(clock)
+        # Bound once: the hot path adds them to every call.
+        self._finished = self._deadlines.finished
+        self._failed = self._send_failed
+
+    def interrupt_all(self, why: retry.Interruption) -> None:
+        """Stop every pending call (the client is being disconnected)."""
+        self._deadlines.interrupt_all(why)
+
+    def run(
+        self, call: Callable[[Attempt], Coroutine[Any, Any, T]], timeout: float | None
+    ) -> Deferred[T]:
+        """Run ``call`` (a coroutine function of its :class:`Attempt`) under a
+        deadline of ``timeout`` seconds (``None``: none), interruptible by
+        :meth:`interrupt_all`: the plumbing of every call, and of the views."""
+        deadline = float("inf") if timeout is None else self.clock.seconds() + timeout
+        return self._start(Attempt(deadline), call, timeout)
+
+    def _start(
+        self,
+        attempt: Attempt,
+        call: Callable[[Attempt], Coroutine[Any, Any, T]],
+        timeout: float | None,
+    ) -> Deferred[T]:
+        result: Deferred[T] = Deferred.fromCoroutine(call(attempt))
+        if result.called:
+            return result
+        attempt.result = result
+        deadlines = self._deadlines
+        deadlines.add_attempt(attempt, timeout)
+        return result.addBoth(deadlines.attempt_finished, attempt)
+
+    def submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
+        """Send ``message`` with master discovery, failover and retries, under
+        ``options`` (what :meth:`using` does for a whole view).
+
+        The hot path is written out here, not in a method of its own: it runs
+        for every call, and a call frame is a noticeable part of its cost."""
+        if self.closed:
+            return fail(NotConnectedError(AFTER_DISCONNECT))
+        timeout = self.timeout if options.timeout is None else options.timeout
+        if message.command is messages.WHO_MASTER:
+            asking = cast("Message[Any]", message)
+            return self.run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
+        consistency = message.consistency
+        if consistency is None or consistency is Consistent:
+            node = self._discovery.master
+        else:
+            node = self.read_node
+        if node is not None:
+            protocol = self._links[node].protocol
+            if protocol is not None and protocol.connected:
+                # The hot path: the caller gets the protocol's own Deferred,
+                # with one callback pair; no coroutine, no timer of its own.
+                first = not protocol.requests_sent
+                try:
+                    reply = protocol.send(message)
+                except Exception:
+                    pass  # the retry loop meets the error again, and decides
+                else:
+                    deadline = self.clock.seconds() + timeout
+                    self._deadlines.add(reply, timeout, deadline)
+                    reply.addCallbacks(
+                        self._finished,
+                        self._failed,
+                        (),
+                        _NO_KEYWORDS,
+                        (message, options, node, first, deadline),
+                    )
+                    return reply
+        return self.run(lambda attempt: self._call(message, options, attempt), timeout)
+
+    def _send_failed(
+        self,
+        failure: Failure,
+        message: Message[T],
+        options: CallOptions,
+        node: str,
+        first: bool,
+        deadline: float,
+    ) -> Failure | Deferred[T]:
+        """A hot-path attempt failed: raise what the policy says, or go on
+        in the retry loop under the same deadline (the caller's Deferred then
+        waits for it)."""
+        deadlines = self._deadlines
+        why = deadlines.interruption()
+        error = failure.value
+        command = message.command
+        retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
+        raised: BaseException | None = error
+        avoid: set[str] = set()
+        if isinstance(error, CancelledError):
+            if why is not None:
+                # (A request cancelled while it waited unsent was never written.)
+                raised = retry.when_interrupted(
+                    why,
+                    sent=not isinstance(error, CancelledBeforeSending),
+                    retry_unknown=retry_unknown,
+                    last_error=None,
+                    request=repr(message),
+                )
+        elif isinstance(error, Exception):
+            raised = self._give_up(error, message, node, first, retry_unknown, avoid)
+        if raised is None:
+            retrying = self._start(
+                Attempt(deadline),
+                lambda attempt: self._call(message, options, attempt, last=error, avoid=avoid),
+                self.timeout if options.timeout is None else options.timeout,
+            )
+            deadlines.end()
+            return retrying
+        deadlines.end()
+        return failure if raised is error else Failure(raised)  # type: ignore[no-untyped-call]
+
+    def _give_up(
+        self,
+        error: Exception,
+        message: Message[Any],
+        node: str | None,
+        first: bool,
+        retry_unknown: bool,
+        avoid: set[str],
+    ) -> BaseException | None:
+        """Apply the retry policy to an attempt at ``message`` on ``node`` that
+        failed with ``error``: the error to raise, or ``None`` to retry."""
+        decision = retry.after_failure(
+            error, first_on_connection=first, retry_unknown=retry_unknown, request=repr(message)
+        )
+        if isinstance(decision, retry.Raise):
+            if decision.forget_master:
+                self._discovery.forget(node, error)
+            return decision.error
+        self._discovery.forget(node, error, hint=decision.master_hint)
+        consistency = message.consistency
+        dirty = consistency is not None and consistency is not Consistent
+        if decision.avoid_node and dirty and node is not None:
+            avoid.add(node)
+        return None
+
+    async def _call(
+        self,
+        message: Message[T],
+        options: CallOptions,
+        attempt: Attempt,
+        last: BaseException | None = None,
+        avoid: set[str] | None = None,
+    ) -> T:
+        """The retry loop: attempts until one succeeds, the policy says raise,
+        or the deadline leaves no time; ``last`` is the error of an attempt
+        already made (and ``avoid`` the nodes a dirty read should not ask)."""
+        command = message.command
+        retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
+        consistency = message.consistency
+        dirty = consistency is not None and consistency is not Consistent
+        avoid = set() if avoid is None else avoid
+        retries = 0
+        last_attempt = False
+        while True:
+            if last is not None:
+                remaining = attempt.deadline - self.clock.seconds()
+                wait = (
+                    None
+                    if last_attempt
+                    else self._backoff.wait(retries, remaining, self._random.random())
+                )
+                if wait is None:
+                    raise last
+                last_attempt = self._backoff.is_last(wait, remaining)
+                self.log.info(
+                    "Retrying {request} in {delay:.3f} s after {error!r}",
+                    request=repr(message),
+                    delay=wait,
+                    error=last,
+                )
+                await deferLater(self.clock, wait)
+                retries += 1
+            sent = first = False
+            node: str | None = None
+            try:
+                if self.closed:
+                    raise NotConnectedError(AFTER_DISCONNECT)
+                node = self._dirty_node(avoid) if dirty else await self._discovery.find()
+                protocol = await self._links[node].get()
+                first = protocol.requests_sent == 0
+                reply = protocol.send(message)
+                sent = True
+                return await reply
+            except CancelledError as cancelled:
+                if attempt.interrupted is None:
+                    raise  # the caller cancelled
+                if isinstance(cancelled, CancelledBeforeSending):
+                    sent = False  # it waited unsent in the protocol: never written
+                raise attempt.error(
+                    message, sent=sent, retry_unknown=retry_unknown, last_error=last
+                ) from None
+            except Exception as error:
+                raised = self._give_up(error, message, node, first, retry_unknown, avoid)
+                if raised is error:
+                    raise
+                if raised is not None:
+                    raise raised from None
+                last = error
+
+    def _dirty_node(self, avoid: set[str]) -> str:
+        if self.read_node not in avoid:
+            return self.read_node
+        candidates = [name for name in self._links if name not in avoid]
+        if not candidates:
+            avoid.clear()
+            candidates = list(self._links)
+        self.read_node = self._random.choice(candidates)
+        self.log.info("Dirty reads now go to {node}", node=self.read_node)
+        return self.read_node
+
+    async def _ask_who_master(self, message: Message[Any], attempt: Attempt) -> Any:
+        """``who_master()`` on the cluster: a fresh discovery, never the cache."""
+        self._discovery.master = None
+        try:
+            name = await self._discovery.find()
+        except NoMasterError:
+            return None
+        except CancelledError:
+            if attempt.interrupted is None:
+                raise
+            raise attempt.error(message, sent=False) from None
+        return name.encode("utf-8")
