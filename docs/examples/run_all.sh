@@ -24,4 +24,5 @@ TRIAL_TEMP="$(mktemp -d "${TMPDIR:-/tmp}/txarakoon-trial.XXXXXX")"
 trap 'rm -rf "$TRIAL_TEMP"' EXIT
 run -m pytest -p no:cacheprovider docs/examples/test_with_pytest.py
 run -m pytest -p no:cacheprovider docs/examples/test_in_another_process.py
+run -m pytest -p no:cacheprovider docs/examples/test_twistd_plugin.py
 run -m twisted.trial --temp-directory "$TRIAL_TEMP/_trial_temp" docs/examples/test_with_trial.py

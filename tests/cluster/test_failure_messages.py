@@ -93,5 +93,6 @@ class NotConnectedTests(SynchronousTestCase):
         error = self.failureResultOf(client.get(b"k"), errors.NotConnectedError).value
         self.assertEqual(
             str(error),
-            "the client was disconnected: make a new ArakoonClient to reach the cluster again",
+            "the client is closed: after disconnect(), make a new ArakoonClient; "
+            "after stopService(), call startService()",
         )

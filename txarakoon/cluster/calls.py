@@ -17,9 +17,11 @@ __all__ = ["AFTER_DISCONNECT", "Attempt", "CallOptions", "Calls", "Shared"]
 
 T = TypeVar("T")
 
-#: Why a call on a client after its disconnect() fails; disconnect() is final.
+#: Why a call on a closed client fails: disconnect() is final, a stopped
+#: service starts again.
 AFTER_DISCONNECT = (
-    "the client was disconnected: make a new ArakoonClient to reach the cluster again"
+    "the client is closed: after disconnect(), make a new ArakoonClient; "
+    "after stopService(), call startService()"
 )
 
 

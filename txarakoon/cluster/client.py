@@ -6,6 +6,7 @@ import random as _random
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from twisted.application.service import Service
 from twisted.internet.defer import Deferred, DeferredList
 from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
@@ -42,8 +43,14 @@ _DEFAULT = CallOptions()
 EndpointFactory = Callable[[NodeConfig, str], IStreamClientEndpoint]
 
 
-class ArakoonClient(ClientMixin[Async]):
+class ArakoonClient(ClientMixin[Async], Service):
     """A client for a whole Arakoon cluster.
+
+    It is usable from construction, and is also a Twisted
+    :class:`~twisted.application.service.IService`: as a child of an
+    application's service, :meth:`stopService` closes it (calls then fail with
+    :class:`~txarakoon.errors.NotConnectedError`) and :meth:`startService`
+    makes it usable again. :meth:`disconnect` is final.
 
     :param config: the :class:`~txarakoon.config.ClusterConfig`.
     :param reactor: the reactor: TCP connections (unless ``endpoint_factory``
@@ -110,6 +117,8 @@ class ArakoonClient(ClientMixin[Async]):
         self.max_in_flight = max_in_flight
         self._random = random or _random.Random()
         self._endpoint_factory = endpoint_factory
+        self._disconnected = False
+        self._cluster_name = config.cluster_id.decode("utf-8", "backslashreplace")
         self._tls: ClientTLS | None = None
         if config.tls is not None:
             from ..tls import ClientTLS
@@ -144,7 +153,8 @@ class ArakoonClient(ClientMixin[Async]):
 
     @property
     def connected(self) -> bool:
-        """``False`` once :meth:`disconnect` was called (it connects on demand)."""
+        """``False`` once :meth:`disconnect` or :meth:`stopService` was called
+        (it connects on demand)."""
         return not self._dispatch.closed
 
     def connection(self, name: str) -> NodeProtocol | None:
@@ -207,10 +217,33 @@ class ArakoonClient(ClientMixin[Async]):
         return ReadYourWrites(self)
 
     def disconnect(self) -> Deferred[None]:
-        """Stop every pending call and close every connection; fires once all
-        are closed. Pending calls fail with
+        """Stop every pending call and close every connection, for good; fires
+        once all are closed. Pending calls fail with
         :class:`~txarakoon.errors.NotConnectedError` (writes already sent with
         :class:`~txarakoon.errors.OutcomeUnknown`), and so do later calls."""
+        self._disconnected = True
+        self.running = 0
+        return self._close()
+
+    # -- as a Twisted service --------------------------------------------------
+
+    def startService(self) -> None:
+        """Make the client usable again after :meth:`stopService` (it is
+        usable from construction: starting it is only needed after a stop)."""
+        if self._disconnected:
+            raise RuntimeError("disconnect() is final: make a new ArakoonClient")
+        self._dispatch.closed = False
+        Service.startService(self)  # type: ignore[no-untyped-call]
+        self.log.info("Arakoon client for cluster {cluster} started", cluster=self._cluster_name)
+
+    def stopService(self) -> Deferred[None]:
+        """Close the client as :meth:`disconnect` does, until the next
+        :meth:`startService`; fires once every connection is closed."""
+        Service.stopService(self)  # type: ignore[no-untyped-call]
+        self.log.info("Arakoon client for cluster {cluster} stopped", cluster=self._cluster_name)
+        return self._close()
+
+    def _close(self) -> Deferred[None]:
         self._dispatch.closed = True
         # The calls first: each then fails as interrupted, not as cancelled.
         self._dispatch.interrupt_all(retry.Interruption.DISCONNECT)
