@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from . import messages
 from .client import Async, ClientMixin
@@ -36,6 +36,9 @@ __all__ = [
     "iter_rev_range_entries",
     "prefix_end",
 ]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 #: The commands that page, and the key of a page's item: the next page
 #: starts after the last one's.
@@ -64,58 +67,63 @@ def prefix_end(prefix: bytes) -> bytes | None:
     return trimmed[:-1] + bytes((trimmed[-1] + 1,))
 
 
-def iter_range(
-    client: ClientMixin[Async],
-    begin_key: Key | None,
-    begin_inclusive: bool,
-    end_key: Key | None,
-    end_inclusive: bool,
-    page_size: int = 1000,
-    allow_dirty: bool | _NotGiven = NOT_GIVEN,
-    *,
-    consistency: Consistency | None = None,
-) -> AsyncIterator[bytes]:
-    """The keys of :meth:`~txarakoon.client.ClientMixin.range`, page by page."""
-    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
-    return _paged(client, messages.RANGE, bounds, page_size, resolve(allow_dirty, consistency))
+class _Pages(Protocol[T_co]):
+    """The signature of :func:`iter_range`, :func:`iter_range_entries` and
+    :func:`iter_rev_range_entries`: their commands' bounds, a page size."""
+
+    def __call__(
+        self,
+        client: ClientMixin[Async],
+        begin_key: Key | None,
+        begin_inclusive: bool,
+        end_key: Key | None,
+        end_inclusive: bool,
+        page_size: int = 1000,
+        allow_dirty: bool | _NotGiven = NOT_GIVEN,
+        *,
+        consistency: Consistency | None = None,
+    ) -> AsyncIterator[T_co]: ...
 
 
-def iter_range_entries(
-    client: ClientMixin[Async],
-    begin_key: Key | None,
-    begin_inclusive: bool,
-    end_key: Key | None,
-    end_inclusive: bool,
-    page_size: int = 1000,
-    allow_dirty: bool | _NotGiven = NOT_GIVEN,
-    *,
-    consistency: Consistency | None = None,
-) -> AsyncIterator[tuple[bytes, bytes]]:
+def _pages_of(declaration: Command[list[T]], name: str, doc: str) -> _Pages[T]:
+    """The paging function of a range command."""
+
+    def pages(
+        client: ClientMixin[Async],
+        begin_key: Key | None,
+        begin_inclusive: bool,
+        end_key: Key | None,
+        end_inclusive: bool,
+        page_size: int = 1000,
+        allow_dirty: bool | _NotGiven = NOT_GIVEN,
+        *,
+        consistency: Consistency | None = None,
+    ) -> AsyncIterator[T]:
+        bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
+        return _paged(client, declaration, bounds, page_size, resolve(allow_dirty, consistency))
+
+    pages.__name__ = pages.__qualname__ = name
+    pages.__doc__ = doc
+    return pages
+
+
+iter_range = _pages_of(
+    messages.RANGE,
+    "iter_range",
+    """The keys of :meth:`~txarakoon.client.ClientMixin.range`, page by page.""",
+)
+iter_range_entries = _pages_of(
+    messages.RANGE_ENTRIES,
+    "iter_range_entries",
     """The ``(key, value)`` pairs of
-    :meth:`~txarakoon.client.ClientMixin.range_entries`, page by page."""
-    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
-    return _paged(
-        client, messages.RANGE_ENTRIES, bounds, page_size, resolve(allow_dirty, consistency)
-    )
-
-
-def iter_rev_range_entries(
-    client: ClientMixin[Async],
-    begin_key: Key | None,
-    begin_inclusive: bool,
-    end_key: Key | None,
-    end_inclusive: bool,
-    page_size: int = 1000,
-    allow_dirty: bool | _NotGiven = NOT_GIVEN,
-    *,
-    consistency: Consistency | None = None,
-) -> AsyncIterator[tuple[bytes, bytes]]:
+    :meth:`~txarakoon.client.ClientMixin.range_entries`, page by page.""",
+)
+iter_rev_range_entries = _pages_of(
+    messages.REV_RANGE_ENTRIES,
+    "iter_rev_range_entries",
     """The pairs of :meth:`~txarakoon.client.ClientMixin.rev_range_entries`
-    (descending; ``begin_key`` is the upper bound), page by page."""
-    bounds = (begin_key, begin_inclusive, end_key, end_inclusive)
-    return _paged(
-        client, messages.REV_RANGE_ENTRIES, bounds, page_size, resolve(allow_dirty, consistency)
-    )
+    (descending; ``begin_key`` is the upper bound), page by page.""",
+)
 
 
 def iter_prefix(

@@ -20,7 +20,8 @@ from txarakoon.testing.channel import (
     ControlChannel,
     ControlChannelFactory,
 )
-from txarakoon.testing.control import MAX_LINE, Controls
+from txarakoon.testing.control import Controls
+from txarakoon.testing.control_grammar import MAX_LINE
 from txarakoon.testing.drive import resolve
 
 
@@ -300,7 +301,7 @@ class _Recorder(Controls[str]):
         self.channel = channel
 
     def call(self, command: str, *arguments: object) -> str:
-        from txarakoon.testing.control import encode_request
+        from txarakoon.testing.control_grammar import encode_request
 
         (reply,) = self.channel.send(encode_request(command, *arguments))
         return reply

@@ -17,15 +17,8 @@ from twisted.python.failure import Failure
 from txarakoon.protocol import ArakoonProtocol, connect
 from txarakoon.testing import ArakoonCluster
 from txarakoon.testing.channel import ControlChannelFactory, listen_control
-from txarakoon.testing.control import (
-    ControlClient,
-    ControlError,
-    ControlProtocol,
-    connect_control,
-    decode_reply,
-    encode_request,
-    parse_address,
-)
+from txarakoon.testing.control import ControlClient, ControlError, ControlProtocol, connect_control
+from txarakoon.testing.control_grammar import decode_reply, encode_request, parse_address
 
 # -- the grammar ----------------------------------------------------------------
 

@@ -12,6 +12,7 @@ so the check fails if mypy ever accepts it.
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -19,6 +20,7 @@ from twisted.internet.defer import Deferred
 from txarakoon import Consistency, NoGuarantees, SocketClient
 from txarakoon.cluster import ArakoonClient, NodeClient
 from txarakoon.messages import Statistics, Version
+from txarakoon.paging import iter_range, iter_range_entries, iter_rev_range_entries
 from txarakoon.protocol import ArakoonProtocol
 from txarakoon.sequence import Set
 
@@ -156,3 +158,12 @@ def rejected_calls(proto: ArakoonProtocol, client: SocketClient, key: bytes) -> 
     client.collapse_tlogs(2, progress=42)  # type: ignore[arg-type]
     client.optimize_db(True)  # type: ignore[call-arg]
     SocketClient.get(proto, key)  # type: ignore[arg-type]
+
+
+def paged_items(proto: ArakoonProtocol) -> None:
+    assert_type(iter_range(proto, None, True, None, True), AsyncIterator[bytes])
+    assert_type(
+        iter_rev_range_entries(proto, b"z", True, None, True, page_size=10),
+        AsyncIterator[tuple[bytes, bytes]],
+    )
+    iter_range_entries(proto, None, True, None, True, bogus=1)  # type: ignore[call-arg]

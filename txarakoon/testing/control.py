@@ -50,13 +50,12 @@ from .control_grammar import (
     MAX_LINE,
     ControlError,
     decode_reply,
-    decode_request,
-    encode_error,
-    encode_ok,
     encode_request,
     parse_address,
 )
 
+# ControlError and CONTROL_VARIABLE are the grammar's, offered here with the
+# clients that raise and read them.
 __all__ = [
     "CONTROL_VARIABLE",
     "ControlClient",
@@ -64,12 +63,6 @@ __all__ = [
     "ControlProtocol",
     "Controls",
     "connect_control",
-    "decode_reply",
-    "decode_request",
-    "encode_error",
-    "encode_ok",
-    "encode_request",
-    "parse_address",
 ]
 
 R = TypeVar("R")

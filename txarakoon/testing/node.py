@@ -34,41 +34,11 @@ What a client sees is what Arakoon 1.9.25 does (PROTOCOL.md §1, §4–§8):
   ``AtLeast(i)`` reads on a node that has not applied update ``i`` get 0x80
   ``store not fresh enough``.
 
-Observed server behaviours reproduced on purpose (PROTOCOL.md §11), so that your
-tests see what production does:
-
-* **D16** — ``test_and_set`` of a missing key with an expected value returns
-  ``None`` and changes nothing; it never answers NotFound.
-* **D19** — a failing ``sequence`` does not undo an earlier ``DeletePrefix``
-  step: the keys it deleted stay deleted, every point write is undone.
-* **D20** — inside a sequence, ``DeletePrefix`` and ``AssertRange`` see the
-  store as it was before the sequence; ``Delete``, ``Assert`` and
-  ``AssertExists`` see the writes of earlier steps.
-* **D21** — the 8 MiB value limit does not apply to ``Set``/``Replace`` steps; an
-  update (e.g. a sequence) whose serialized size exceeds ``max_buffer_size``
-  (32 MiB) gets 0x26 ``update <description> has size N > M``.
-* **D22** — any negative ``max_elements`` means "all".
-* **D23** — a failing ``AssertRange`` answers 0x07 with
-  ``ContainsExactly [ "<keys joined by '; ' in the server's order>" ] actual:
-  <matching keys joined by ','>``. The server compares the keys *as it read
-  them* (wire order reversed) with the ascending actual keys, so keys must be
-  sent descending (:class:`txarakoon.sequence.AssertRange` does that).
-* **D26** — a ``None`` lower bound is the empty key with its flag: an exclusive
-  one leaves out the key ``b""`` (:mod:`txarakoon.testing.store`).
-* **D28** — ``collapse_tlogs`` is served on any node and announces the tlogs it
-  collapses + 2 frames, 2 with nothing to collapse.
-* **D29** — checks that do not depend on the node (an unknown user function,
-  the value size, ``tlogs_to_keep``) come before the role check.
-* **D30** — ``statistics``' ``node_is`` lists what the node heard from
-  (:func:`txarakoon.testing.statistics.node_is`): nothing on a 1-node cluster.
-* **D32** — ``user_hook`` checks the consistency, then answers 0x82 with the
-  hook's name and closes: no node has hooks.
-
-Every update (a write, a failing one included, ``nop``, a user function, a
-lease renewal) takes the next transaction number: ``get_txid`` counts them.
-As on a real cluster (D24, D31) the master renews its lease with an update
-every half lease period, so an idle cluster's txid advances and slaves catch
-up by themselves (see :mod:`txarakoon.testing.cluster`); elections add no update.
+The server behaviours it reproduces on purpose (PROTOCOL.md §11: D16, D19–D32),
+so that your tests see what production does, are listed in the testing guide
+(:ref:`observed-behaviours`). Every update (a write, a failing one included,
+``nop``, a user function, a lease renewal) takes the next transaction number:
+``get_txid`` counts them; elections add no update.
 
 User functions are Python callables registered on the cluster,
 ``function(transaction, argument) -> bytes | None``, where ``transaction`` is a
