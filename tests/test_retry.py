@@ -14,6 +14,7 @@ from txarakoon.errors import (
     GoingDown,
     InconsistentRead,
     MaxConnections,
+    MisconfiguredCluster,
     NoLongerMaster,
     NoMasterError,
     NotConnectedError,
@@ -74,6 +75,9 @@ EXAMPLES = {
         RequestNotProcessed("connection refused", REQUEST)
     ),
     "no master known (``NoMasterError``)": NoMasterError("no master"),
+    next(row.failure for row in retry.MATRIX if "MisconfiguredCluster" in row.failure): (
+        MisconfiguredCluster("n0: names unknown node 'x'")
+    ),
     "``GoingDown`` after other replies on the connection": GoingDown(b"bye"),
     "``ConnectionLost`` after sending (lost, aborted, silence timeout)": ConnectionLost(
         "reset", REQUEST
@@ -210,3 +214,44 @@ def test_bad_backoff_settings_are_refused(
 ) -> None:
     with pytest.raises(ValueError, match=match):
         Backoff(first, most, jitter)
+
+
+# -- the end of a discovery round that confirmed no master -------------------------------------
+
+
+def test_a_round_where_every_node_failed_incurably_is_a_misconfigured_cluster() -> None:
+    error = retry.after_round(
+        [
+            retry.NodeOutcome("n0", "closed", retry.Symptom.CLOSED_AFTER_PROLOGUE),
+            retry.NodeOutcome("n1", "bad certificate", retry.Symptom.TLS_REFUSED),
+        ]
+    )
+    assert isinstance(error, MisconfiguredCluster)
+    assert set(error.nodes) == {"n0", "n1"}
+    assert "check the cluster id" in error.nodes["n0"]
+    assert "tls_ca_cert" in error.nodes["n1"]
+
+
+def test_one_transient_failure_in_a_round_keeps_it_retried() -> None:
+    error = retry.after_round(
+        [
+            retry.NodeOutcome("n0", "closed", retry.Symptom.CLOSED_AFTER_PROLOGUE),
+            retry.NodeOutcome("n1", "connection refused"),
+        ]
+    )
+    assert type(error) is NoMasterError
+    assert decide(error, read=False) == "retried"
+
+
+def test_a_round_where_a_node_answered_says_so() -> None:
+    error = retry.after_round([retry.NodeOutcome("n0", "knows no master", answered=True)])
+    assert type(error) is NoMasterError and error.answered
+
+
+def test_a_round_where_no_node_could_be_asked_says_so_node_by_node() -> None:
+    error = retry.after_round(
+        [retry.NodeOutcome("n0", "refused"), retry.NodeOutcome("n1", "timed out")]
+    )
+    assert not error.answered
+    assert error.nodes == {"n0": "refused", "n1": "timed out"}
+    assert str(error).endswith(": n0: refused; n1: timed out")

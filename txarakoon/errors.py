@@ -8,7 +8,10 @@ Three families, so that a caller knows at once what to do:
 * :class:`ConnectionFailure` subclasses say a request got no reply and whether
   it was applied: :class:`RequestNotProcessed` (no, always safe to retry),
   :class:`ConnectionLost` (unknown), :class:`OutcomeUnknown` (a write that may
-  or may not have happened, raised by the cluster client instead of retrying).
+  or may not have happened, raised by the cluster client instead of retrying),
+  :class:`NoMasterError` (no master confirmed; retried until the deadline) and
+  its :class:`MisconfiguredCluster` (no node can be used as configured: raised
+  at once, since retrying cannot help).
 * :class:`ProtocolViolation`: the server broke the wire protocol; the connection
   is closed. :class:`NotConnectedError`: the client is not connected.
 
@@ -19,6 +22,7 @@ Caller mistakes (a key of the wrong type, a negative tlog count) are plain
 from __future__ import annotations
 
 import errno
+from collections.abc import Mapping
 
 from . import codes
 
@@ -30,6 +34,7 @@ __all__ = [
     "CallbackError",
     "ConnectionFailure",
     "ConnectionLost",
+    "MisconfiguredCluster",
     "NoMasterError",
     "NotConnectedError",
     "OutcomeUnknown",
@@ -155,11 +160,33 @@ class OutcomeUnknown(ConnectionFailure):
 
 class NoMasterError(ConnectionFailure):
     """No node could be confirmed as master before the call's deadline (an
-    election in progress, or too many nodes down). The request was not sent."""
+    election in progress, or too many nodes down). The request was not sent.
+
+    :ivar nodes: what each node asked came to, by name (a text each).
+    :ivar answered: whether some node answered ``who_master`` (with no master,
+        or one that did not confirm); ``False`` when no node could be asked.
+    """
 
     applied = False
 
+    def __init__(
+        self,
+        reason: object = None,
+        request: str | None = None,
+        *,
+        nodes: Mapping[str, str] | None = None,
+        answered: bool = False,
+    ) -> None:
+        super().__init__(reason, request)
+        self.nodes: Mapping[str, str] = dict(nodes or {})
+        self.answered = answered
+
     def _verdict(self, request: str) -> str:
+        if self.nodes and not self.answered:
+            return (
+                f"no node could be confirmed as master, nor even asked, so {request} was "
+                "not sent and is safe to retry (are the nodes up and reachable?)"
+            )
         return (
             f"no node could be confirmed as master, so {request} was not sent and is "
             "safe to retry (an election may be under way, or too few nodes are up)"
@@ -167,6 +194,41 @@ class NoMasterError(ConnectionFailure):
 
     def _why(self) -> str:
         return f"no node could be confirmed as master ({super()._why()})"
+
+
+class MisconfiguredCluster(NoMasterError):
+    """Every node failed, in one round of master discovery, in a way retrying
+    cannot fix: the client's configuration does not match the cluster (a wrong
+    cluster id, a node list the cluster does not know, TLS settings the nodes
+    refuse, an address where no Arakoon node listens). Raised at once, not at
+    the deadline; the request was not sent.
+
+    :attr:`nodes` says, for each node, what happened and what to check.
+
+    :ivar cluster_id: the cluster id the client was configured with.
+    """
+
+    def __init__(
+        self,
+        reason: object = None,
+        request: str | None = None,
+        *,
+        nodes: Mapping[str, str] | None = None,
+        answered: bool = False,
+        cluster_id: str | None = None,
+    ) -> None:
+        super().__init__(reason, request, nodes=nodes, answered=answered)
+        self.cluster_id = cluster_id
+
+    def _verdict(self, request: str) -> str:
+        cluster = "" if self.cluster_id is None else f" of cluster {self.cluster_id!r}"
+        return (
+            f"{request} was not sent: no node{cluster} can be used as configured, "
+            "and retrying will not help"
+        )
+
+    def _why(self) -> str:
+        return f"no node can be used as configured ({ConnectionFailure._why(self)})"
 
 
 class RequestTimeout(ConnectionFailure, TimeoutError):

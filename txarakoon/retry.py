@@ -13,6 +13,10 @@ one. Three questions are answered here:
   the client being disconnected.
 * :class:`Backoff`: how long to wait before the next attempt, and whether
   there is time for one at all.
+* :func:`after_round`: after a round of master discovery found no master,
+  whether to keep trying (:class:`~txarakoon.errors.NoMasterError`) or to fail
+  at once (:class:`~txarakoon.errors.MisconfiguredCluster`): when every node
+  failed with a :class:`Symptom` that retrying cannot cure.
 
 :data:`MATRIX` is the retry matrix as the documentation shows it (see
 ``docs/guide/failover.rst``); a test holds the two, and this module's
@@ -22,6 +26,7 @@ decisions, to each other row by row.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,6 +34,7 @@ from .errors import (
     ConnectionLost,
     GoingDown,
     MaxConnections,
+    MisconfiguredCluster,
     NoLongerMaster,
     NoMasterError,
     NotConnectedError,
@@ -42,10 +48,13 @@ __all__ = [
     "MATRIX",
     "Backoff",
     "Interruption",
+    "NodeOutcome",
     "Raise",
     "Retry",
     "Row",
+    "Symptom",
     "after_failure",
+    "after_round",
     "when_interrupted",
 ]
 
@@ -86,6 +95,8 @@ def after_failure(
     """
     if isinstance(error, NotMaster):
         return Retry(master_hint=error.master_hint)
+    if isinstance(error, MisconfiguredCluster):
+        return Raise(error)
     if isinstance(error, (RequestNotProcessed, NoMasterError)):
         return Retry(avoid_node=True)
     if isinstance(error, (MaxConnections, GoingDown)):
@@ -97,6 +108,84 @@ def after_failure(
             return Retry(avoid_node=True)
         return Raise(OutcomeUnknown(error, request), forget_master=True)
     return Raise(error)
+
+
+class Symptom(enum.Enum):
+    """How connecting to or asking one node failed, as far as it tells whether
+    retrying can help. Each value's text says what to check; the client's I/O
+    side (which knows its transports' exceptions) names the symptom."""
+
+    #: Refused, unreachable, timed out, going down, no master yet, ...: the
+    #: cluster may be fine in a moment.
+    TRANSIENT = ""
+    #: The node closed (or reset) a new connection without answering its first
+    #: request: Arakoon does that after a prologue naming another cluster.
+    CLOSED_AFTER_PROLOGUE = (
+        "check the cluster id: Arakoon closes a connection whose prologue names another "
+        "cluster; or the port may speak TLS"
+    )
+    #: The first reply broke the protocol: the peer is no Arakoon node (or
+    #: answers in TLS).
+    NOT_ARAKOON = "check the node's address and client port, and its TLS setting"
+    #: The TLS handshake failed, or the node refused the connection with a TLS
+    #: alert after it (a client certificate refused under TLS 1.3).
+    TLS_REFUSED = (
+        "check the TLS settings: the CA certificate tls_ca_cert, the nodes' certificates "
+        "(expired, or of another CA?), the client certificate tls_cert and tls_key a node "
+        "may require, tls_version"
+    )
+    #: The peer closed the connection during the TLS handshake: its port
+    #: speaks no TLS.
+    TLS_ON_PLAIN_PORT = (
+        "the port probably speaks no TLS: the cluster's tls_service is off? Then "
+        "configure the client without TLS"
+    )
+    #: The node answered ``who_master`` with a node the configuration lacks.
+    UNKNOWN_MASTER = (
+        "check the node names of the configuration: the cluster's master is not one of them"
+    )
+
+    @property
+    def check(self) -> str:
+        """What to check; empty for :attr:`TRANSIENT`."""
+        return self.value
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """What asking one node in a round of master discovery came to.
+
+    :ivar node: its name.
+    :ivar cause: what happened, for a person.
+    :ivar symptom: whether retrying may help, and what to check if not.
+    :ivar answered: the node answered ``who_master`` (no master, or one that
+        did not confirm).
+    """
+
+    node: str
+    cause: str
+    symptom: Symptom = Symptom.TRANSIENT
+    answered: bool = False
+
+    def text(self) -> str:
+        """The cause, and what to check unless retrying may help."""
+        check = self.symptom.check
+        return f"{self.cause} ({check})" if check else self.cause
+
+
+def after_round(outcomes: Sequence[NodeOutcome], cluster_id: str | None = None) -> NoMasterError:
+    """The error of a round of master discovery that confirmed no master:
+    :class:`~txarakoon.errors.MisconfiguredCluster` when every node failed
+    with a symptom retrying cannot cure (so the call fails at once), else
+    :class:`~txarakoon.errors.NoMasterError` (retried until the deadline)."""
+    nodes = {outcome.node: outcome.text() for outcome in outcomes}
+    reason = "; ".join(f"{node}: {text}" for node, text in nodes.items()) or "no node answered"
+    answered = any(outcome.answered for outcome in outcomes)
+    if outcomes and all(outcome.symptom is not Symptom.TRANSIENT for outcome in outcomes):
+        return MisconfiguredCluster(
+            reason, None, nodes=nodes, answered=answered, cluster_id=cluster_id
+        )
+    return NoMasterError(reason, None, nodes=nodes, answered=answered)
 
 
 class Interruption(enum.Enum):
@@ -199,6 +288,13 @@ MATRIX: Final = (
         "retried (not applied)",
     ),
     Row("no master known (``NoMasterError``)", "retried", "retried (not applied)"),
+    Row(
+        "every node failed a discovery round in a way retrying cannot cure "
+        "(``MisconfiguredCluster``): a wrong cluster id, a master the configuration lacks, "
+        "TLS refused, TLS against a plain port or the reverse, a peer that is not Arakoon",
+        "raised at once",
+        "raised at once (not applied)",
+    ),
     Row(
         "``MaxConnections`` or ``GoingDown`` as the first reply on a new connection",
         "retried",

@@ -28,11 +28,20 @@ from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
 from zope.interface import implementer
 
 from .config import ConfigError, TLSConfig
+from .retry import Symptom
 
 if TYPE_CHECKING:
     from OpenSSL import SSL
 
-__all__ = ["VERSION_ADVICE", "ClientTLS", "client_connection_creator", "version_advice"]
+__all__ = [
+    "VERSION_ADVICE",
+    "ClientTLS",
+    "client_connection_creator",
+    "handshake_symptom",
+    "is_tls_error",
+    "verify_failure",
+    "version_advice",
+]
 
 #: Appended to a handshake error that may come from the protocol version.
 VERSION_ADVICE = (
@@ -47,6 +56,9 @@ _PEM_CERTIFICATE = re.compile(
 # OpenSSL's words for a failed version negotiation (reason strings of
 # SSL_R_UNSUPPORTED_PROTOCOL, SSL_R_NO_PROTOCOLS_AVAILABLE, alerts).
 _VERSION_WORDS = ("protocol", "version")
+# OpenSSL's words when the peer closed during the handshake or answered with
+# bytes that are no TLS record: a port without TLS.
+_NOT_TLS_WORDS = ("unexpected eof", "wrong version number", "packet length too long")
 
 
 @implementer(IOpenSSLClientConnectionCreator)
@@ -120,7 +132,9 @@ class ClientTLS:
                 certificate=certificate.original if certificate else None,
                 **self._minimum,
             )
-            self._without_hostname = _NoHostnameCheck(options.getContext())
+            context = options.getContext()
+            _note_verify_errors(context)
+            self._without_hostname = _NoHostnameCheck(context)
         return self._without_hostname
 
 
@@ -140,6 +154,63 @@ def version_advice(error: BaseException, version: str | None = None) -> str | No
     return f"no TLS version both sides accept? This client asks for {minimum} or later; " + (
         VERSION_ADVICE
     )
+
+
+# X509_V_ERR_* codes of the certificate problems a user can fix, in words.
+_VERIFY_ERRORS = {
+    9: "the node's certificate is not yet valid",
+    10: "the node's certificate has expired",
+    18: "the node's certificate is self-signed",
+    19: "the node's certificate chain holds a self-signed certificate not in tls_ca_cert",
+    20: "the node's certificate is not signed by a CA of tls_ca_cert",
+    21: "the node's certificate is not signed by a CA of tls_ca_cert",
+}
+_VERIFY_ERROR = "_txarakoon_verify_error"
+
+
+def _note_verify_errors(context: SSL.Context) -> None:
+    """Remember on each connection why the chain failed verification: OpenSSL's
+    handshake error says only "certificate verify failed"."""
+    from OpenSSL import SSL
+
+    def verify(connection: SSL.Connection, _cert: Any, code: int, _depth: int, ok: int) -> bool:
+        if not ok and not hasattr(connection, _VERIFY_ERROR):
+            setattr(connection, _VERIFY_ERROR, code)
+        return bool(ok)
+
+    context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
+
+
+def verify_failure(transport: object) -> str | None:
+    """Why the node's certificate failed verification on ``transport`` (a TLS
+    transport whose handshake failed), in words; ``None`` if unknown."""
+    get_handle = getattr(transport, "getHandle", None)
+    code = getattr(get_handle(), _VERIFY_ERROR, None) if callable(get_handle) else None
+    if code is None:
+        return None
+    return _VERIFY_ERRORS.get(code, f"X509 verification error {code}")
+
+
+def is_tls_error(error: object) -> bool:
+    """Whether ``error`` is OpenSSL's (a handshake, a verification, an alert)."""
+    from OpenSSL import SSL
+
+    return isinstance(error, SSL.Error)
+
+
+def handshake_symptom(error: BaseException) -> Symptom:
+    """Whether a handshake that failed with ``error`` may succeed if tried
+    again (a timeout), or says the TLS settings or the port are wrong."""
+    from twisted.internet.error import ConnectionClosed
+
+    if isinstance(error, ConnectionClosed):
+        return Symptom.TLS_ON_PLAIN_PORT
+    if not is_tls_error(error):
+        return Symptom.TRANSIENT
+    text = str(error).lower()
+    if any(words in text for words in _NOT_TLS_WORDS):
+        return Symptom.TLS_ON_PLAIN_PORT
+    return Symptom.TLS_REFUSED
 
 
 def _read(setting: str, path: str) -> bytes:

@@ -66,3 +66,24 @@ def test_serve_counts_nodes_with_count_not_nodes(cli: CLI) -> None:
     result = cli.bare("serve", "--nodes", "3")
     assert result.code == 2
     assert "--count" in result.err
+
+
+@pytest.mark.arakoon(3)
+def test_who_master_says_why_each_node_could_not_be_asked(cli: CLI) -> None:
+    spec = "arakoon@n0=127.0.0.1:1,n1=127.0.0.1:2"
+    result = cli.bare("who-master", "--nodes", spec, "--timeout", "5")
+    assert result.code == 3
+    assert result.out == ""
+    assert result.err.count("\n") == 1, result.err
+    assert "no node could be confirmed as master, nor even asked" in result.err
+    assert "n0: cannot connect to n0 (127.0.0.1:1" in result.err
+    assert "n1: cannot connect to n1 (127.0.0.1:2" in result.err
+
+
+@pytest.mark.arakoon(3)
+def test_who_master_with_a_wrong_cluster_id_exits_8_saying_to_check_it(cli: CLI) -> None:
+    spec = cli.spec.replace("arakoon@", "other@", 1)
+    result = cli.bare("who-master", "--nodes", spec)
+    assert result.code == 8, result.err
+    assert result.err.count("\n") == 1, result.err
+    assert result.err.count("check the cluster id") == 3

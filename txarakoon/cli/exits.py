@@ -20,6 +20,8 @@ def exit_code(error: BaseException) -> int:
     """The exit code for a failed call."""
     if isinstance(error, (errors.NotFound, errors.AssertionFailed)):
         return EXIT_NOT_FOUND
+    if isinstance(error, errors.MisconfiguredCluster):
+        return EXIT_CONFIG
     if isinstance(error, errors.NoMasterError):
         return EXIT_NO_MASTER
     if isinstance(error, errors.OutcomeUnknown):

@@ -4,7 +4,8 @@ declaration (see :mod:`txarakoon.cli.commands` for the derived ones).
 * ``range`` sends three declarations (keys, entries, entries backwards) and
   spells their bounds as flags;
 * ``who-master`` asks the whole cluster unless ``--node`` is given, and exits
-  3 when there is no master;
+  3 when there is no master (printing, when no node could be asked, each
+  node's cause in the one-line error);
 * ``version`` prints a version number rather than a tuple;
 * ``txid`` prints the number a ``--at-least`` takes, not a consistency;
 * ``collapse-tlogs`` prints its progress as it arrives.

@@ -12,8 +12,12 @@ sans-IO policy of :mod:`txarakoon.retry`; its matrix is in
 ``nop`` where the table says ``OutcomeUnknown``: doing them twice has the same
 effect as doing them once (unless another client wrote the key in between).
 Retries back off exponentially with jitter until the call's deadline, then the
-last error is raised. ``who_master()`` on the client runs a fresh discovery and
-answers ``None`` when no master can be confirmed.
+last error is raised, except that a round of discovery in which every node
+failed in a way retrying cannot fix raises
+:class:`~txarakoon.errors.MisconfiguredCluster` at once. ``who_master()`` on
+the client runs one fresh round of discovery: the master's name, ``None`` when
+nodes answered and none confirmed a master, the round's error (each node's
+cause) when no node could be asked.
 
 Reads with ``allow_dirty=True``, ``NoGuarantees`` or ``AtLeast(i)`` go to the
 *read node* (by default one chosen at random, falling back to others); the

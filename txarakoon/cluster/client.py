@@ -203,10 +203,15 @@ class ArakoonClient(ClientMixin[Async], Service):
             raise TypeError("retry_idempotent must be a bool")
         return ClientView(self, CallOptions(timeout, retry_idempotent))
 
-    def node(self, name: str) -> NodeClient:
+    def node(self, name: str | bytes) -> NodeClient:
         """A client for one node: per-node state (``version()``, ``statistics()``,
         ``get_current_state()``, ``who_master()``, ``get_txid()``, …) and the admin
-        commands of :class:`~txarakoon.admin.AdminMixin`. No retries."""
+        commands of :class:`~txarakoon.admin.AdminMixin`. No retries. ``name``
+        is text or bytes (what ``who_master()`` answers)."""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        if not isinstance(name, str):
+            raise TypeError(f"a node name is str or bytes, not {type(name).__name__}")
         if name not in self._links:
             raise KeyError(f"no node {name!r} in the cluster")
         return NodeClient(self, self._links[name])

@@ -11,10 +11,11 @@ from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from .. import messages
-from ..errors import NoMasterError, explain
+from .. import messages, retry
+from ..errors import explain
+from ..retry import NodeOutcome, Symptom
 from .calls import Shared
-from .links import NodeLink
+from .links import NodeLink, symptom_of
 
 __all__ = ["Discovery"]
 
@@ -92,45 +93,83 @@ class Discovery:
 
     async def _discover(self) -> str:
         """Ask the nodes, in random order, who is master; accept an answer only
-        when the named node names itself."""
+        when the named node names itself. A round that confirms no master
+        fails as :func:`txarakoon.retry.after_round` says."""
         order = list(self._links)
         self._random.shuffle(order)
         if self._hint in order:
             order.remove(self._hint)
             order.insert(0, self._hint)
             self._hint = None
-        causes: list[str] = []
+        outcomes: list[NodeOutcome] = []
         for name in order:
             try:
                 answer = await self._who_master_on(name)
             except CancelledError:
                 raise
-            except Exception as error:
-                causes.append(f"{name}: {explain(error)}")
+            except _Failed as failed:
+                outcomes.append(failed.outcome(name, name))
                 continue
             if answer is None:
-                causes.append(f"{name}: knows no master")
+                outcomes.append(NodeOutcome(name, "knows no master", answered=True))
                 continue
             if answer == name:
                 return name
             if answer not in self._links:
-                causes.append(f"{name}: names unknown node {answer!r}")
+                outcomes.append(
+                    NodeOutcome(name, f"names unknown node {answer!r}", Symptom.UNKNOWN_MASTER)
+                )
                 continue
             try:
                 confirmed = await self._who_master_on(answer)
             except CancelledError:
                 raise
-            except Exception as error:
-                causes.append(f"{answer} (named by {name}): {explain(error)}")
+            except _Failed as failed:
+                outcomes.append(NodeOutcome(name, f"names {answer}", answered=True))
+                outcomes.append(failed.outcome(answer, f"{answer} (named by {name})"))
                 continue
             if confirmed == answer:
                 return answer
-            causes.append(f"{name} names {answer}, which names {confirmed}")
-        raise NoMasterError("; ".join(causes) or "no node answered", None)
+            outcomes.append(
+                NodeOutcome(name, f"names {answer}, which names {confirmed}", answered=True)
+            )
+        some_link = next(iter(self._links.values()), None)
+        cluster_id = None if some_link is None else some_link.settings.cluster_id
+        raise retry.after_round(
+            outcomes, None if cluster_id is None else cluster_id.decode("utf-8", "replace")
+        )
 
     async def _who_master_on(self, name: str) -> str | None:
-        protocol = await self._links[name].get()
+        link = self._links[name]
+        tls = link.settings.tls is not None
+        try:
+            protocol = await link.get()
+        except CancelledError:
+            raise
+        except Exception as error:
+            raise _Failed(error, symptom_of(error, first_reply=False, tls=tls)) from None
+        first = protocol.requests_sent == 0
         question = protocol.send(messages.WHO_MASTER())
         question.addTimeout(self._question_timeout, self._clock)
-        answer = await question
+        try:
+            answer = await question
+        except CancelledError:
+            raise
+        except Exception as error:
+            raise _Failed(error, symptom_of(error, first_reply=first, tls=tls)) from None
         return None if answer is None else answer.decode("utf-8", "replace")
+
+
+class _Failed(Exception):
+    """Connecting to or asking a node failed with ``error``."""
+
+    def __init__(self, error: Exception, symptom: Symptom) -> None:
+        super().__init__(error)
+        self.error = error
+        self.symptom = symptom
+
+    def outcome(self, node: str, label: str) -> NodeOutcome:
+        cause = explain(self.error)
+        if label != node:
+            cause = f"{label[len(node) :].strip()} {cause}"
+        return NodeOutcome(node, cause, self.symptom)

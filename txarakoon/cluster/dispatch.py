@@ -287,12 +287,16 @@ class Dispatcher:
         return self.read_node
 
     async def _ask_who_master(self, message: Message[Any], attempt: Attempt) -> Any:
-        """``who_master()`` on the cluster: a fresh discovery, never the cache."""
+        """``who_master()`` on the cluster: a fresh discovery, never the cache;
+        ``None`` when some node answered and none confirmed a master, the
+        round's error (each node's cause) when no node could be asked."""
         self._discovery.master = None
         try:
             name = await self._discovery.find()
-        except NoMasterError:
-            return None
+        except NoMasterError as error:
+            if error.answered:
+                return None
+            raise
         except CancelledError:
             if attempt.interrupted is None:
                 raise

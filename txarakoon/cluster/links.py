@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, succeed
+from twisted.internet.error import ConnectionClosed, ConnectionDone
 from twisted.internet.interfaces import IHandshakeListener, IReactorTime, IStreamClientEndpoint
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -16,12 +17,22 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ..config import KeepAlive, NodeConfig, TLSConfig
-from ..errors import NotConnectedError, RequestNotProcessed
+from ..errors import ConnectionLost, NotConnectedError, ProtocolViolation, RequestNotProcessed
 from ..messages import Message
 from ..protocol import ArakoonProtocol, ArakoonProtocolFactory
+from ..retry import Symptom
 from .calls import AFTER_DISCONNECT, Shared
 
-__all__ = ["LinkSettings", "NodeLink", "NodeProtocol", "set_keepalive", "socket_of"]
+__all__ = [
+    "CannotConnect",
+    "ConnectFailed",
+    "LinkSettings",
+    "NodeLink",
+    "NodeProtocol",
+    "set_keepalive",
+    "socket_of",
+    "symptom_of",
+]
 
 T = TypeVar("T")
 
@@ -45,6 +56,50 @@ class LinkSettings:
     endpoint_for: Callable[[NodeConfig, str], IStreamClientEndpoint]
     #: Whether the client was disconnected: a connection made since is closed.
     closed: Callable[[], bool]
+
+
+class CannotConnect(RequestNotProcessed):
+    """No address of a node took a connection. :attr:`symptom` says whether
+    retrying may help: not :attr:`~txarakoon.retry.Symptom.TRANSIENT` when
+    every address failed the same way that retrying cannot cure."""
+
+    def __init__(self, reason: object, symptom: Symptom) -> None:
+        super().__init__(reason, None)
+        self.symptom = symptom
+
+
+class ConnectFailed(ConnectionError):
+    """A connection to one address failed after TCP connected: its TLS
+    handshake (a timeout is :attr:`~txarakoon.retry.Symptom.TRANSIENT`), or
+    the node closed it at once."""
+
+    def __init__(self, text: str, symptom: Symptom) -> None:
+        super().__init__(text)
+        self.symptom = symptom
+
+
+def symptom_of(error: BaseException, *, first_reply: bool, tls: bool) -> Symptom:
+    """The :class:`~txarakoon.retry.Symptom` of ``error``, a failure to connect
+    to a node or to get the reply to a request on a new connection
+    (``first_reply``: the first request sent on it); ``tls``: the client
+    speaks TLS. This reads the transports' exceptions; :mod:`txarakoon.retry`
+    decides what the symptoms mean."""
+    if isinstance(error, (CannotConnect, ConnectFailed)):
+        return error.symptom
+    if isinstance(error, ProtocolViolation):
+        return Symptom.NOT_ARAKOON
+    if isinstance(error, ConnectionLost) and first_reply:
+        reason = error.reason
+        if tls:
+            from ..tls import is_tls_error
+
+            if is_tls_error(reason):
+                # E.g. a client certificate refused by an alert after a TLS
+                # 1.3 handshake the client saw complete.
+                return Symptom.TLS_REFUSED
+        if isinstance(reason, ConnectionClosed):
+            return Symptom.CLOSED_AFTER_PROLOGUE
+    return Symptom.TRANSIENT
 
 
 @implementer(IHandshakeListener)
@@ -187,6 +242,7 @@ class NodeLink:
         """A new connection, not cached (also used for dedicated connections)."""
         hosts = self.node.hosts
         causes: list[str] = []
+        symptoms: set[Symptom] = set()
         for step in range(len(hosts)):
             index = (self._next_host + step) % len(hosts)
             host = hosts[index]
@@ -196,11 +252,16 @@ class NodeLink:
                 raise
             except Exception as error:  # any way of failing to connect
                 causes.append(f"{host}:{self.node.port}: {error}")
+                symptoms.add(
+                    symptom_of(error, first_reply=False, tls=self.settings.tls is not None)
+                )
                 continue
             self._next_host = index
             return protocol
         self._next_host = (self._next_host + 1) % len(hosts)
-        raise RequestNotProcessed(f"cannot connect to {self.node.name} ({'; '.join(causes)})", None)
+        # Only when every address failed alike does the node fail that way.
+        symptom = symptoms.pop() if len(symptoms) == 1 else Symptom.TRANSIENT
+        raise CannotConnect(f"cannot connect to {self.node.name} ({'; '.join(causes)})", symptom)
 
     async def _connect(self, host: str) -> NodeProtocol:
         settings = self.settings
@@ -220,9 +281,14 @@ class NodeLink:
                 await self._handshake(protocol)
             if not protocol.connected:
                 # E.g. a MaxConnections/GoingDown frame that arrived before the
-                # first request: the node refused the connection.
-                raise ConnectionError(
-                    "the node closed the connection at once (going down, or too many clients?)"
+                # first request (the protocol aborts on it): the node refused
+                # the connection. A clean close without a byte is what a node
+                # does after a prologue naming another cluster.
+                clean = isinstance(protocol.lost_reason, ConnectionDone)
+                raise ConnectFailed(
+                    "the node closed the connection at once "
+                    + ("without a reply" if clean else "(going down, or too many clients?)"),
+                    Symptom.CLOSED_AFTER_PROLOGUE if clean else Symptom.TRANSIENT,
                 )
         except BaseException:
             protocol.abort()
@@ -239,13 +305,16 @@ class NodeLink:
         except CancelledError:
             raise
         except Exception as error:
-            from ..tls import version_advice
+            from ..tls import handshake_symptom, verify_failure, version_advice
 
             text = f"TLS handshake failed: {error}"
+            why = verify_failure(protocol.transport)
+            if why is not None:
+                text += f": {why}"
             advice = version_advice(error, settings.tls.version if settings.tls else None)
             if advice is not None:
                 text += f" ({advice})"
-            raise ConnectionError(text) from error
+            raise ConnectFailed(text, handshake_symptom(error)) from error
 
     async def open_dedicated(self) -> NodeProtocol:
         """A connection of its own, closed by :meth:`close` too."""
