@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Mapping
+from typing import Any
 
 from . import codes
 
@@ -208,16 +209,9 @@ class MisconfiguredCluster(NoMasterError):
     :ivar cluster_id: the cluster id the client was configured with.
     """
 
-    def __init__(
-        self,
-        reason: object = None,
-        request: str | None = None,
-        *,
-        nodes: Mapping[str, str] | None = None,
-        answered: bool = False,
-        cluster_id: str | None = None,
-    ) -> None:
-        super().__init__(reason, request, nodes=nodes, answered=answered)
+    def __init__(self, *args: Any, cluster_id: str | None = None, **kwargs: Any) -> None:
+        # The rest as NoMasterError takes it.
+        super().__init__(*args, **kwargs)
         self.cluster_id = cluster_id
 
     def _verdict(self, request: str) -> str:
