@@ -126,9 +126,8 @@ class ClientContext:
         tls = self.config
         reason = getattr(error, "reason", None)
         if isinstance(error, ssl.SSLCertVerificationError):
-            if "hostname" in (error.verify_message or "") or "IP address" in (
-                error.verify_message or ""
-            ):
+            verdict = error.verify_message or ""
+            if "hostname" in verdict or "IP address" in verdict:
                 return (
                     f"the node's certificate does not name {host} "
                     "(verify_hostname is on: dial a name the certificate holds, or turn it off)"
@@ -141,10 +140,8 @@ class ClientContext:
                     "(tls_service_validate_peer): give tls_cert and tls_key"
                 )
             return f"the node refused the client certificate {tls.cert!r}"
-        if reason in _VERSION_REASONS or _names_the_version(error):
-            from .tls import version_advice
-
-            return version_advice(error, tls.version) or "no TLS version both sides accept"
+        # An end of stream before the version is agreed: OpenSSL's text says
+        # "violation of protocol", which is no version problem.
         if isinstance(error, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)):
             if not handshake:
                 return "the node closed the connection"
@@ -152,6 +149,10 @@ class ClientContext:
                 "the node closed the connection during the handshake "
                 "(does its client port speak TLS? tls_service = true)"
             )
+        if reason in _VERSION_REASONS or _names_the_version(error):
+            from .tls import version_advice
+
+            return version_advice(error, tls.version) or "no TLS version both sides accept"
         return "the handshake did not complete"
 
 
