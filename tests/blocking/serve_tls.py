@@ -65,14 +65,14 @@ def main() -> None:
     cluster = ArakoonCluster(3, clock=Clock())
     nodes = []
     for node in cluster:
-        port = reactor.listenTCP(  # type: ignore[attr-defined]
-            0, TLSMemoryBIOFactory(tls, False, node), interface="127.0.0.1"
-        )
-        nodes.append(f"{node.name}=127.0.0.1:{port.getHost().port}")
+        factory: Any = TLSMemoryBIOFactory(tls, False, node)
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        address: Any = port.getHost()
+        nodes.append(f"{node.name}=127.0.0.1:{address.port}")
     sys.stdout.write(f"{cluster.cluster_id.decode()}@{','.join(nodes)}\n")
     sys.stdout.flush()
     threading.Thread(target=_stop_on_eof, daemon=True).start()
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
 
 
 if __name__ == "__main__":
