@@ -121,7 +121,7 @@ def _readable_now(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-class _EndOfStream(Exception):
+class _EndOfStream(EOFError):
     """The server closed the connection before the reply was complete."""
 
 
@@ -302,6 +302,18 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
 
     # -- AbstractClient -------------------------------------------------------
 
+    def _lost(self, error: Exception) -> object:
+        """Why the connection was lost, as a ``ConnectionLost``'s reason: with
+        TLS, in txarakoon's words when TLS may be why. A TLS 1.3 node refusing
+        the client's certificate (or the lack of one) says so only after the
+        handshake, at the first read, or resets the connection before."""
+        if self.tls is None:
+            return error
+        first = not self._answered
+        if first or isinstance(error, ssl.SSLError):
+            return self.tls.failure(error, *self.address, first_reply=first)
+        return error
+
     def send(self, message: Message[T]) -> T:
         """Send a declared :class:`~txarakoon.messages.Message` and return its
         value: what every command method does, for clients built on this one
@@ -340,21 +352,16 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
                 if reader.feed(chunk):
                     outcome = reader.read(reply)
         except _EndOfStream as error:
+            reason = self._lost(error)
             self.close()
-            raise ConnectionLost(error, request) from None
+            raise ConnectionLost(reason, request) from None
         except TimeoutError as error:
             self.close()
             raise RequestTimeout(error, request, applied=None) from error
-        except ssl.SSLError as error:
-            # E.g. a TLS 1.3 server refusing our certificate: it says so at the
-            # first read, after the client's side of the handshake was done.
-            self.close()
-            assert self.tls is not None
-            reason = self.tls.failure(error, *self.address)
-            raise ConnectionLost(reason, request) from error
         except OSError as error:
+            reason = self._lost(error)
             self.close()
-            raise ConnectionLost(error, request) from error
+            raise ConnectionLost(reason, request) from error
         except ProtocolViolation as error:
             log.error("Closing the connection: %s", error)
             self.close()

@@ -112,17 +112,24 @@ class ClientContext:
             raise self.failure(error, host, port, handshake=True) from error
 
     def failure(
-        self, error: OSError, host: str, port: int, *, handshake: bool = False
+        self,
+        error: Exception,
+        host: str,
+        port: int,
+        *,
+        handshake: bool = False,
+        first_reply: bool = False,
     ) -> ConnectionError:
         """``error``, raised by :mod:`ssl` or by the socket during the
-        handshake with ``host:port`` (or, with TLS 1.3, at the first read,
-        which is where a server refusing our certificate says so), in
-        txarakoon's words; the original's text ends the message."""
+        handshake with ``host:port``, or while waiting for the first reply
+        (``first_reply``: with TLS 1.3, where a server refusing our
+        certificate says so), in txarakoon's words; the original's text ends
+        the message."""
         what = f"TLS handshake with {host}:{port} failed" if handshake else "TLS failed"
-        diagnosis = self._diagnosis(error, host, handshake)
+        diagnosis = self._diagnosis(error, host, handshake, first_reply)
         return ConnectionError(f"{what}: {diagnosis} ({_text(error)})")
 
-    def _diagnosis(self, error: OSError, host: str, handshake: bool) -> str:
+    def _diagnosis(self, error: Exception, host: str, handshake: bool, first_reply: bool) -> str:
         tls = self.config
         reason = getattr(error, "reason", None)
         if isinstance(error, ssl.SSLCertVerificationError):
@@ -142,7 +149,17 @@ class ClientContext:
             return f"the node refused the client certificate {tls.cert!r}"
         # An end of stream before the version is agreed: OpenSSL's text says
         # "violation of protocol", which is no version problem.
-        if isinstance(error, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)):
+        if isinstance(error, _CLOSED):
+            if first_reply:
+                # The alert saying why may have been lost in a reset.
+                refused = "the node closed the connection before its first reply"
+                if tls.cert is None:
+                    return (
+                        f"{refused}: it may require a client certificate "
+                        "(tls_service_validate_peer): give tls_cert and tls_key "
+                        "(or it expects another cluster id)"
+                    )
+                return f"{refused}: it may refuse the client certificate {tls.cert!r}"
             if not handshake:
                 return "the node closed the connection"
             return (
@@ -156,12 +173,25 @@ class ClientContext:
         return "the handshake did not complete"
 
 
-def _names_the_version(error: OSError) -> bool:
+#: The ways a connection ends under the client: an end of stream (from ssl,
+#: or the client's own EOFError), a reset, a broken pipe.
+_CLOSED: Final = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    EOFError,
+    ConnectionResetError,
+    BrokenPipeError,
+)
+
+
+def _names_the_version(error: Exception) -> bool:
     text = str(error).lower()
     return "protocol" in text or "version" in text
 
 
-def _text(error: OSError) -> str:
+def _text(error: Exception) -> str:
+    if isinstance(error, EOFError):
+        return str(error)
     name = type(error).__name__
     text = getattr(error, "verify_message", None) or str(error)
     return f"{name}: {text}" if text else name

@@ -237,12 +237,13 @@ def test_a_missing_client_certificate_fails_the_first_tls_1_3_request(
     pki: PKI, serve: Callable[..., Served]
 ) -> None:
     """TLS 1.3 refuses a missing client certificate after the client's side
-    of the handshake: the first request gets the alert."""
+    of the handshake: the first request gets the alert (or, when the node's
+    reset overtook it, the end of the connection: the advice is the same)."""
     served = serve(pki.server(), "--client-ca", pki.ca_path, "--minimum", "1.3")
     client = served.socket_client(TLSConfig(pki.ca_path))
     with client, pytest.raises(ConnectionLost, match="may require a client certificate") as raised:
         client.get(b"k")
-    assert isinstance(raised.value.__cause__, ssl.SSLError)
+    assert isinstance(raised.value.reason, ConnectionError)  # ours, naming what to check
 
 
 def test_a_tls_1_3_minimum_refuses_a_tls_1_2_server_with_advice(
