@@ -85,6 +85,7 @@ class Link:
         settings = self.settings
         hosts = self.node.hosts
         causes: list[str] = []
+        last: OSError | None = None
         for step in range(len(hosts)):
             index = (self._next_host + step) % len(hosts)
             host = hosts[index]
@@ -106,14 +107,20 @@ class Link:
                 if bounded_by_deadline:
                     raise DeadlineReached(sent=False) from error
                 causes.append(f"{host}:{self.node.port}: {error or 'timed out'}")
+                last = error
                 continue
             except OSError as error:  # refused, unreachable, TLS
                 causes.append(f"{host}:{self.node.port}: {error}")
+                last = error
                 continue
             self._next_host = index
             return client
         self._next_host = (self._next_host + 1) % len(hosts)
-        raise RequestNotProcessed(f"cannot connect to {self.node.name} ({'; '.join(causes)})", None)
+        # The last failure stays reachable as the cause (a TLS failure, say),
+        # not only as text.
+        raise RequestNotProcessed(
+            f"cannot connect to {self.node.name} ({'; '.join(causes)})", None
+        ) from last
 
     def send(self, message: Message[T], deadline: float, timeout: float | None = None) -> T:
         """Send ``message`` on the connection (made first if need be) and
