@@ -24,6 +24,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .blocking import SocketClient
+    from .blocking_cluster import BlockingArakoonClient
     from .client import AbstractClient, ClientMixin
     from .cluster import ArakoonClient
     from .config import ClusterConfig
@@ -36,6 +37,7 @@ _LAZY = {
     "AbstractClient": "client",
     "ArakoonClient": "cluster",
     "ArakoonProtocol": "protocol",
+    "BlockingArakoonClient": "blocking_cluster",
     "ClientMixin": "client",
     "ClusterConfig": "config",
     "SocketClient": "blocking",
@@ -48,6 +50,7 @@ __all__ = [
     "ArakoonError",
     "ArakoonProtocol",
     "AtLeast",
+    "BlockingArakoonClient",
     "ClientMixin",
     "ClusterConfig",
     "ConnectionLost",

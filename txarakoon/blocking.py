@@ -26,24 +26,29 @@ each thread its own client.
 from __future__ import annotations
 
 import logging
+import select
 import socket
+import ssl
 from types import TracebackType
 from typing import Final, TypeVar
 
 from .admin import AdminMixin
 from .client import AbstractClient, ClientMixin, Sync
 from .codec import DEFAULT_MAX_REPLY_LENGTH, STRING
+from .config import KeepAlive, TLSConfig
 from .errors import (
     ArakoonError,
     CallbackError,
     ConnectionLost,
     NotConnectedError,
     ProtocolViolation,
+    RequestNotProcessed,
     RequestTimeout,
 )
 from .keys import Key
 from .messages import Message, prologue
 from .reader import NEED_DATA, Reader
+from .ssl_context import ClientContext
 
 __all__ = ["SocketClient"]
 
@@ -91,7 +96,32 @@ def _address(address: object) -> Address:
     return host, port
 
 
-class _EndOfStream(Exception):
+def _set_keepalive(sock: socket.socket, keepalive: KeepAlive) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (
+        ("TCP_KEEPIDLE", keepalive.idle),
+        ("TCP_KEEPINTVL", keepalive.interval),
+        ("TCP_KEEPCNT", keepalive.probes),
+    ):
+        # Not every system has every knob (macOS lacks TCP_KEEPIDLE).
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+
+
+def _readable_now(sock: socket.socket) -> bool:
+    """Whether ``sock`` has something to read (bytes, or the end of the
+    stream) at once."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    if hasattr(select, "poll"):  # select() cannot watch descriptors past 1023
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
+
+
+class _EndOfStream(EOFError):
     """The server closed the connection before the reply was complete."""
 
 
@@ -118,6 +148,12 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     :param max_reply_length: the largest string length or element count
         accepted in a reply; anything larger is a
         :class:`~txarakoon.errors.ProtocolViolation`, not an allocation.
+    :param tls: speak TLS: a :class:`~txarakoon.config.TLSConfig` (its files
+        are read here: a bad one is a :class:`~txarakoon.config.ConfigError`)
+        or a :class:`~txarakoon.ssl_context.ClientContext` already loaded. The
+        handshake happens in :meth:`connect`, before the prologue.
+    :param keepalive: turn on TCP keepalive with these settings (``None``:
+        the system's default, usually off).
 
     Failures, and whether the request may have been applied:
 
@@ -128,6 +164,10 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     * a connection closed or reset by the server before the reply is complete,
       or an error while sending, raises
       :class:`~txarakoon.errors.ConnectionLost` (``applied=None``: unknown);
+    * a connection the server closed while it was idle (a restart, a
+      failover) is noticed before the next request is written: that request
+      raises :class:`~txarakoon.errors.RequestNotProcessed` (``applied=False``,
+      safe to retry) and :attr:`connected` becomes false;
     * a timeout raises :class:`RequestTimeout`, a ``ConnectionLost`` (unknown)
       and a :class:`TimeoutError`;
     * bytes that break the protocol raise
@@ -154,14 +194,19 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         cluster_id: bytes | str,
         timeout: float | None = 30.0,
         max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
+        *,
+        tls: TLSConfig | ClientContext | None = None,
+        keepalive: KeepAlive | None = None,
     ) -> None:
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be positive or None, not {timeout!r}")
+        self._socket: socket.socket | None = None
+        #: A reply came on the connection: the server read our prologue.
+        self._answered = False
         self.address = _address(address)
         self.cluster_id = STRING.check(cluster_id)
         self.timeout = timeout
         self.max_reply_length = max_reply_length
-        self._socket: socket.socket | None = None
+        self.tls = ClientContext(tls) if isinstance(tls, TLSConfig) else tls
+        self.keepalive = keepalive
         self._reader = Reader(max_reply_length)
 
     def __repr__(self) -> str:
@@ -169,6 +214,20 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         return f"<SocketClient {self.address[0]}:{self.address[1]} {state}>"
 
     # -- connection -----------------------------------------------------------
+
+    @property
+    def timeout(self) -> float | None:
+        """The timeout (see the class documentation). Changing it applies to
+        the open connection at once, so it may differ from call to call."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, timeout: float | None) -> None:
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive or None, not {timeout!r}")
+        self._timeout = timeout
+        if self._socket is not None:
+            self._socket.settimeout(timeout)
 
     @property
     def connected(self) -> bool:
@@ -180,21 +239,28 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
         connected.
 
         Raises :class:`OSError` when the connection cannot be made (refused,
-        unreachable, :class:`TimeoutError`).
+        unreachable, :class:`TimeoutError`); with TLS, a failed handshake is a
+        :class:`ConnectionError` saying what to check, the :mod:`ssl`
+        module's error as its cause.
         """
         if self._socket is not None:
             return
         sock = socket.create_connection(self.address, self.timeout)
+        if self.tls is not None:
+            sock = self.tls.wrap(sock, *self.address)
         try:
             # Requests are small and each waits for its reply: Nagle would only
             # add a delayed-ACK round trip to every call.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.keepalive is not None and self.keepalive.enabled:
+                _set_keepalive(sock, self.keepalive)
             sock.sendall(prologue(self.cluster_id))
         except BaseException:
             sock.close()
             raise
         self._reader.clear()
         self._socket = sock
+        self._answered = False
 
     def close(self) -> None:
         """Close the connection. Does nothing if it is not open."""
@@ -236,6 +302,24 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
 
     # -- AbstractClient -------------------------------------------------------
 
+    def _lost(self, error: Exception) -> object:
+        """Why the connection was lost, as a ``ConnectionLost``'s reason: with
+        TLS, in txarakoon's words when TLS may be why. A TLS 1.3 node refusing
+        the client's certificate (or the lack of one) says so only after the
+        handshake, at the first read, or resets the connection before."""
+        if self.tls is None:
+            return error
+        first = not self._answered
+        if first or isinstance(error, ssl.SSLError):
+            return self.tls.failure(error, *self.address, first_reply=first)
+        return error
+
+    def send(self, message: Message[T]) -> T:
+        """Send a declared :class:`~txarakoon.messages.Message` and return its
+        value: what every command method does, for clients built on this one
+        (the blocking cluster client sends its requests so)."""
+        return self._process(message)
+
     def _process(self, message: Message[T]) -> T:
         """Send ``message``, read until its reply is complete, and return the
         value or raise the error (see the class documentation)."""
@@ -246,6 +330,14 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
                 "call connect() first, or use it in a with block"
             )
         request = repr(message)
+        if self._answered and _readable_now(sock):
+            # Idle, yet readable: the server closed the connection (a restart,
+            # a failover) or broke the protocol. Either way the request would
+            # be lost unread, and sending it would make its fate unknown.
+            self.close()
+            raise RequestNotProcessed(
+                "the server had closed the connection (noticed before sending)", request
+            )
         reader = self._reader
         reply = message.reply
         try:
@@ -260,14 +352,16 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
                 if reader.feed(chunk):
                     outcome = reader.read(reply)
         except _EndOfStream as error:
+            reason = self._lost(error)
             self.close()
-            raise ConnectionLost(error, request) from None
+            raise ConnectionLost(reason, request) from None
         except TimeoutError as error:
             self.close()
             raise RequestTimeout(error, request, applied=None) from error
         except OSError as error:
+            reason = self._lost(error)
             self.close()
-            raise ConnectionLost(error, request) from error
+            raise ConnectionLost(reason, request) from error
         except ProtocolViolation as error:
             log.error("Closing the connection: %s", error)
             self.close()
@@ -281,6 +375,7 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
             # would be taken for the next one.
             self.close()
             raise
+        self._answered = True
         if isinstance(outcome, ArakoonError):
             if outcome.closes_connection:
                 self.close()

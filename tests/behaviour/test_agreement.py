@@ -1,6 +1,7 @@
-"""Both client flavours agree on every command: one scripted sequence of calls,
-run by the Twisted ``ArakoonProtocol`` and by the blocking ``SocketClient``
-against the same server, gives the same results and the same errors."""
+"""The client flavours agree on every command: one scripted sequence of calls,
+run by the Twisted ``ArakoonProtocol``, by the blocking ``SocketClient`` and
+by the blocking cluster client ``BlockingArakoonClient`` against the same
+server, gives the same results and the same errors."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
+from txarakoon import BlockingArakoonClient
 from txarakoon.consistency import AtLeast, NoGuarantees
 from txarakoon.errors import ArakoonError, NotConnectedError
 from txarakoon.messages import MAX_VALUE_SIZE
 from txarakoon.sequence import AssertRange, Delete, DeletePrefix, Replace, Set
 
-from .support import BlockingFlavour, Keys, Target, TwistedFlavour
+from .support import TIMEOUT, BlockingClient, BlockingFlavour, Keys, Target, TwistedFlavour
 
 Call = Callable[[Any, Keys], "Deferred[Any]"]
 
@@ -111,6 +113,23 @@ def _normal(value: Any, prefix: bytes) -> Any:
     return value
 
 
+class _ClusterFace:
+    """A :class:`BlockingArakoonClient` behind the one-node face the script
+    uses: the admin commands, which the cluster client offers per node, go to
+    ``node(master)``."""
+
+    def __init__(self, client: BlockingArakoonClient) -> None:
+        self.client = client
+        self.cluster_id = client.config.cluster_id
+
+    def __getattr__(self, name: str) -> Any:
+        if hasattr(self.client, name):
+            return getattr(self.client, name)
+        master = self.client.who_master()
+        assert master is not None
+        return getattr(self.client.node(master), name)
+
+
 async def _run(client: Any, keys: Keys) -> list[tuple[str, Any]]:
     outcomes: list[tuple[str, Any]] = []
     for label, call in SCRIPT:
@@ -133,7 +152,7 @@ async def _run(client: Any, keys: Keys) -> list[tuple[str, Any]]:
 
 
 @pytest_twisted.ensureDeferred
-async def test_both_client_flavours_agree_on_every_command(target: Target, keys: Keys) -> None:
+async def test_the_client_flavours_agree_on_every_command(target: Target, keys: Keys) -> None:
     twisted_client = await TwistedFlavour(target).connect()
     twisted_keys = Keys(keys.prefix + b"twisted/")
     twisted_outcomes = await _run(twisted_client, twisted_keys)
@@ -147,9 +166,23 @@ async def test_both_client_flavours_agree_on_every_command(target: Target, keys:
     finally:
         blocking_client.sync.close()
 
+    cluster_client = BlockingArakoonClient(target.config, timeout=TIMEOUT)
+    cluster_keys = Keys(keys.prefix + b"cluster/")
+    try:
+        cluster_outcomes = await _run(BlockingClient(_ClusterFace(cluster_client)), cluster_keys)
+    finally:
+        cluster_client.close()
+
     assert [label for label, _ in twisted_outcomes] == [label for label, _ in SCRIPT]
     for (label, mine), (_, theirs) in zip(twisted_outcomes, blocking_outcomes, strict=True):
         assert mine == theirs, label
+    # The cluster client agrees too, except that it connects again after a
+    # reply that closed its connection: it is not a connection, but the
+    # cluster (whose keys delete_prefix removed).
+    for (label, mine), (_, theirs) in zip(twisted_outcomes, cluster_outcomes, strict=True):
+        if label != "after_close":
+            assert mine == theirs, label
+    assert dict(cluster_outcomes)["after_close"] == ("error", "NotFound", 0x05, b"Not_found")
     # Not the same mistake twice: spot checks against PROTOCOL.md.
     results = dict(twisted_outcomes)
     assert results["get"] == ("ok", b"1")

@@ -17,7 +17,8 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
-from txarakoon import Consistency, NoGuarantees, SocketClient
+from txarakoon import BlockingArakoonClient, ClusterConfig, Consistency, NoGuarantees, SocketClient
+from txarakoon.blocking_cluster import NodeClient as BlockingNodeClient
 from txarakoon.cluster import ArakoonClient, NodeClient
 from txarakoon.messages import Statistics, Version
 from txarakoon.paging import iter_range, iter_range_entries, iter_rev_range_entries
@@ -133,6 +134,35 @@ def cluster_results(cluster: ArakoonClient, key: bytes) -> None:
     assert_type(cluster.read_your_writes().multi_get([key]), Deferred[list[bytes]])
     assert_type(cluster.node("n0").who_master(), Deferred[bytes | None])
     assert_type(cluster.sequence([Set(key, b"v")], sync=True), Deferred[None])
+
+
+def blocking_cluster_results(config: ClusterConfig, key: bytes) -> None:
+    """The blocking cluster client and its views return the values themselves."""
+    with BlockingArakoonClient(config, timeout=5.0) as client:
+        assert_type(client, BlockingArakoonClient)
+        assert_type(client.get(key), bytes)
+        assert_type(client.get(key, consistency=NoGuarantees), bytes)
+        assert_type(client.exists(key), bool)
+        assert_type(client.set(key, b"v"), None)
+        assert_type(client.multi_get_option([key]), list[bytes | None])
+        assert_type(client.range_entries(None, True, None, True), Entries)
+        assert_type(client.test_and_set(key, None, b"v"), bytes | None)
+        assert_type(client.who_master(), bytes | None)
+        assert_type(client.get_txid(), Consistency)
+        assert_type(client.sequence([Set(key, b"v")], sync=True), None)
+        assert_type(client.delete_prefix(key), int)
+        assert_type(client.master, str | None)
+        assert_type(client.using(timeout=1).set(key, b"v"), None)
+        assert_type(client.using(retry_idempotent=True).get(key), bytes)
+        assert_type(client.read_your_writes().multi_get([key]), list[bytes])
+        node = client.node("n0")
+        assert_type(node, BlockingNodeClient)
+        assert_type(node.version(), Version)
+        assert_type(node.statistics(), Statistics)
+        assert_type(node.collapse_tlogs(2, _progress), int)
+        assert_type(node.optimize_db(), None)
+        client.optimize_db()  # type: ignore[attr-defined]  # admin commands: node(name)
+        client.get(42)  # type: ignore[arg-type]
 
 
 def read_on_the_class(proto: ArakoonProtocol, client: SocketClient, key: bytes) -> None:
