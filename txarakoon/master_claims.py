@@ -51,11 +51,13 @@ def discover(asked: Iterable[str], known: Collection[str]) -> Generator[str, Ans
         not followed.
     """
     causes: list[str] = []
+    answered = False
     for name in asked:
         answer = yield name
         if isinstance(answer, BaseException):
             causes.append(f"{name}: {explain(answer)}")
             continue
+        answered = True
         if answer is None:
             causes.append(f"{name}: knows no master")
             continue
@@ -71,4 +73,4 @@ def discover(asked: Iterable[str], known: Collection[str]) -> Generator[str, Ans
         if confirmed == answer:
             return answer
         causes.append(f"{name} names {answer}, which names {confirmed}")
-    raise NoMasterError("; ".join(causes) or "no node answered", None)
+    raise NoMasterError("; ".join(causes) or "no node answered", None, answered=answered)

@@ -94,6 +94,14 @@ def test_an_unreachable_cluster_raises_no_master_error_naming_the_refusals() -> 
     assert raised.value.applied is False
 
 
+def test_who_master_of_a_cluster_no_node_of_which_could_be_asked_says_why() -> None:
+    config = ClusterConfig("arakoon", {"n0": (["127.0.0.1"], 1), "n1": (["127.0.0.1"], 2)})
+    client = BlockingArakoonClient(config, timeout=0.5)
+    with client, pytest.raises(NoMasterError, match="cannot connect to n0") as raised:
+        client.who_master()
+    assert raised.value.answered is False
+
+
 def test_a_connection_the_master_closed_while_idle_is_replaced_before_a_write(
     shared_control: ControlClient, shared_client: MakeClient
 ) -> None:

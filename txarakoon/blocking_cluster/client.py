@@ -353,8 +353,11 @@ class BlockingArakoonClient(ClientMixin[Sync]):
         self._master = None
         try:
             name = self._find_master(deadline)
-        except NoMasterError:
-            return None
+        except NoMasterError as error:
+            # None only when a node answered; else why none could be asked.
+            if error.answered:
+                return None
+            raise
         except DeadlineReached:
             raise retry.when_interrupted(
                 retry.Interruption.DEADLINE,
