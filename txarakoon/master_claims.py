@@ -19,9 +19,10 @@ The blocking cluster client drives it; the Twisted one
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Generator, Iterable
+from collections.abc import Callable, Collection, Generator, Iterable
 
-from .errors import NoMasterError, explain
+from .errors import explain
+from .retry import NodeOutcome, Symptom, after_round
 
 __all__ = ["Answer", "discover", "order"]
 
@@ -41,36 +42,49 @@ def order(names: Iterable[str], rng: random.Random, hint: str | None = None) -> 
     return shuffled
 
 
-def discover(asked: Iterable[str], known: Collection[str]) -> Generator[str, Answer, str]:
+def discover(
+    asked: Iterable[str],
+    known: Collection[str],
+    symptom_of: Callable[[str, BaseException], Symptom] = lambda name, error: Symptom.TRANSIENT,
+    cluster_id: str | None = None,
+) -> Generator[str, Answer, str]:
     """Yield each node to ask in turn, receive its :data:`Answer`, and return
-    the confirmed master; raise :class:`~txarakoon.errors.NoMasterError`
-    naming what each node said when none is confirmed.
+    the confirmed master; when none is confirmed, raise the round's error
+    (:func:`txarakoon.retry.after_round`: a
+    :class:`~txarakoon.errors.MisconfiguredCluster` when every node failed in
+    a way retrying cannot fix, else a :class:`~txarakoon.errors.NoMasterError`),
+    naming what each node said.
 
     :param asked: the nodes to ask, in order (see :func:`order`).
     :param known: the cluster's node names: a claim naming another node is
         not followed.
+    :param symptom_of: what the error of asking a node says of the
+        configuration (the client's I/O side knows its exceptions).
+    :param cluster_id: the client's, for the error's message.
     """
-    causes: list[str] = []
-    answered = False
+    outcomes: list[NodeOutcome] = []
     for name in asked:
         answer = yield name
         if isinstance(answer, BaseException):
-            causes.append(f"{name}: {explain(answer)}")
+            outcomes.append(NodeOutcome(name, explain(answer), symptom_of(name, answer)))
             continue
-        answered = True
         if answer is None:
-            causes.append(f"{name}: knows no master")
+            outcomes.append(NodeOutcome(name, "knows no master", answered=True))
             continue
         if answer == name:
             return name
         if answer not in known:
-            causes.append(f"{name}: names unknown node {answer!r}")
+            unknown = f"names unknown node {answer!r}"
+            outcomes.append(NodeOutcome(name, unknown, Symptom.UNKNOWN_MASTER, answered=True))
             continue
         confirmed = yield answer
         if isinstance(confirmed, BaseException):
-            causes.append(f"{answer} (named by {name}): {explain(confirmed)}")
+            cause = f"named by {name}, {explain(confirmed)}"
+            outcomes.append(NodeOutcome(answer, cause, answered=True))
             continue
         if confirmed == answer:
             return answer
-        causes.append(f"{name} names {answer}, which names {confirmed}")
-    raise NoMasterError("; ".join(causes) or "no node answered", None, answered=answered)
+        outcomes.append(
+            NodeOutcome(name, f"names {answer}, which names {confirmed}", answered=True)
+        )
+    raise after_round(outcomes, cluster_id)

@@ -25,7 +25,10 @@ from typing import Final
 
 from .config import ConfigError, TLSConfig
 
-__all__ = ["ClientContext"]
+__all__ = [
+    "ClientContext",
+    "TLSFailure",
+]
 
 _VERSIONS: Final = {
     "1.0": ssl.TLSVersion.TLSv1,
@@ -53,6 +56,19 @@ _VERSION_REASONS: Final = frozenset(
         "WRONG_VERSION_NUMBER",
     }
 )
+
+
+class TLSFailure(ConnectionError):
+    """TLS failed with a node, in txarakoon's words (the :mod:`ssl` error is
+    the cause).
+
+    :ivar closed_in_handshake: the node closed the connection during the
+        handshake: its port probably speaks no TLS.
+    """
+
+    def __init__(self, message: str, *, closed_in_handshake: bool = False) -> None:
+        super().__init__(message)
+        self.closed_in_handshake = closed_in_handshake
 
 
 class ClientContext:
@@ -127,7 +143,8 @@ class ClientContext:
         the message."""
         what = f"TLS handshake with {host}:{port} failed" if handshake else "TLS failed"
         diagnosis = self._diagnosis(error, host, handshake, first_reply)
-        return ConnectionError(f"{what}: {diagnosis} ({_text(error)})")
+        closed = handshake and not first_reply and isinstance(error, _CLOSED)
+        return TLSFailure(f"{what}: {diagnosis} ({_text(error)})", closed_in_handshake=closed)
 
     def _diagnosis(self, error: Exception, host: str, handshake: bool, first_reply: bool) -> str:
         tls = self.config

@@ -20,7 +20,7 @@ from ..consistency import Consistent
 from ..errors import NoMasterError, NotConnectedError
 from ..messages import Message
 from ..ssl_context import ClientContext
-from .links import DeadlineReached, Link, LinkSettings
+from .links import DeadlineReached, Link, LinkSettings, symptom_of
 from .views import CallOptions, ClientView, NodeClient, ReadYourWrites
 
 __all__ = ["BlockingArakoonClient"]
@@ -330,10 +330,20 @@ class BlockingArakoonClient(ClientMixin[Sync]):
             return self._master
         order = master_claims.order(self._links, self._random, self._hint)
         self._hint = None
-        master = _drive(
-            master_claims.discover(order, self._links),
-            lambda name: self._who_master_on(name, deadline),
+        fresh: dict[str, bool] = {}
+
+        def ask(name: str) -> master_claims.Answer:
+            # A failure at the first reply of a new connection says more.
+            fresh[name] = not self._links[name].connected
+            return self._who_master_on(name, deadline)
+
+        plan = master_claims.discover(
+            order,
+            self._links,
+            lambda name, error: symptom_of(error, first_reply=fresh.get(name, False)),
+            self.config.cluster_id.decode("utf-8", "backslashreplace"),
         )
+        master = _drive(plan, ask)
         if master != self._last_master:
             log.info("Master is %s (was %s)", master, self._last_master)
         self._master = self._last_master = master

@@ -11,9 +11,10 @@ from typing import TypeVar
 
 from ..blocking import SocketClient
 from ..config import KeepAlive, NodeConfig
-from ..errors import ConnectionLost, RequestNotProcessed, RequestTimeout
+from ..errors import ConnectionLost, ProtocolViolation, RequestNotProcessed, RequestTimeout
 from ..messages import Message
-from ..ssl_context import ClientContext
+from ..retry import Symptom
+from ..ssl_context import ClientContext, TLSFailure
 
 __all__ = ["DeadlineReached", "Link", "LinkSettings"]
 
@@ -153,3 +154,31 @@ class Link:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def symptom_of(error: BaseException, *, first_reply: bool) -> Symptom:
+    """The :class:`~txarakoon.retry.Symptom` of ``error``, a failure to
+    connect to a node or to get a reply (``first_reply``: to the first request
+    of a new connection), as the blocking flavour raises them. As
+    :func:`txarakoon.cluster.links.symptom_of` for the Twisted one, this reads
+    exceptions; :mod:`txarakoon.retry` decides what the symptoms mean."""
+    if isinstance(error, ProtocolViolation):
+        return Symptom.NOT_ARAKOON
+    tls = next((e for e in _causes(error) if isinstance(e, TLSFailure)), None)
+    if tls is not None:
+        return Symptom.TLS_ON_PLAIN_PORT if tls.closed_in_handshake else Symptom.TLS_REFUSED
+    if isinstance(error, ConnectionLost) and first_reply:
+        return Symptom.CLOSED_AFTER_PROLOGUE
+    return Symptom.TRANSIENT
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error``, its reason (a ConnectionLost's) and its causes."""
+    seen: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, BaseException) and item not in seen:
+            seen.append(item)
+            pending += [getattr(item, "reason", None), item.__cause__]
+    return seen
