@@ -84,6 +84,17 @@ class LeavingTests(StallCheckTestCase):
         self.assertEqual(self.successResultOf(read), b"v")
         self.assertEqual(client.master, "n1")
 
+    def test_a_node_that_does_not_answer_does_not_hold_the_round_up(self) -> None:
+        client = self.connected_client(connect_timeout=5.0)
+        self.cluster.nodes["n0"].silent = True
+        self.cluster.nodes["n2"].silent = True
+        write = client.set(b"a", b"1")
+        self.cluster.master = "n1"
+        self.clock.advance(1.0)
+        self.cluster.flush()  # n1 names itself; n2 says nothing
+        self.failureResultOf(write, errors.OutcomeUnknown)
+        self.assertEqual(self.clock.seconds(), 1.0)
+
     def test_requests_never_written_go_to_the_new_master(self) -> None:
         client = self.connected_client(max_in_flight=1)
         self.cluster.nodes["n0"].silent = True

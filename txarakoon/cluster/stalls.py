@@ -110,7 +110,7 @@ class StallWatch:
             return False
         protocol.setTimeout(remaining)  # shortened to the interval on the master's
         if self._round is None and self._is_master(protocol):
-            self._start_round(protocol, received, silent)
+            self._start_round(protocol, received, silence.since)
         return True
 
     def stop(self) -> None:
@@ -124,10 +124,10 @@ class StallWatch:
         master = self._discovery.master
         return master is not None and self._links[master].protocol is protocol
 
-    def _start_round(self, protocol: NodeProtocol, mark: int, silent: float) -> None:
+    def _start_round(self, protocol: NodeProtocol, mark: int, since: float) -> None:
         master = self._discovery.master
         assert master is not None
-        asking: Deferred[None] = Deferred.fromCoroutine(self._ask(master, protocol, mark, silent))
+        asking: Deferred[None] = Deferred.fromCoroutine(self._ask(master, protocol, mark, since))
         if not asking.called:
             self._round = asking
             asking.addBoth(self._round_over)
@@ -137,27 +137,34 @@ class StallWatch:
         if isinstance(result, Failure) and not isinstance(result.value, CancelledError):
             self.log.failure("The stall check failed", result)
 
-    async def _ask(self, master: str, protocol: NodeProtocol, mark: int, silent: float) -> None:
+    async def _ask(self, master: str, protocol: NodeProtocol, mark: int, since: float) -> None:
         """One round: ask every other node who is master; leave ``protocol``
-        if one names itself and ``protocol`` still received nothing."""
-        others = [name for name in self._links if name != master]
-        questions = [Deferred.fromCoroutine(self._who_master_on(name)) for name in others]
-        answers: list[tuple[bool, Any]] = await DeferredList(questions, consumeErrors=True)
-        named = {
-            name: answer if ok else None for name, (ok, answer) in zip(others, answers, strict=True)
-        }
-        validated = {name for name, answer in named.items() if answer == name}
-        if len(validated) != 1:
-            self.log.info(
+        as soon as one names itself, if ``protocol`` still received nothing."""
+        named: dict[str, str | None] = {}
+        questions = [
+            Deferred.fromCoroutine(self._confirms(name, named))
+            for name in self._links
+            if name != master
+        ]
+        # The first node to name itself decides: one that does not answer
+        # (dead, frozen too) must not hold the round up.
+        # (Cancelling the round cancels the list, and so every question.)
+        outcome: Any = await DeferredList(questions, fireOnOneCallback=True, consumeErrors=True)
+        for question in questions:
+            if not question.called:
+                question.cancel()
+        if not isinstance(outcome, tuple):
+            # Every interval of a long wait: not worth more than debug.
+            self.log.debug(
                 "No byte from master {master} for {silent:.3f} s with {owed} replies owed; "
                 "the others name {named}: waiting",
                 master=master,
-                silent=silent,
+                silent=self._clock.seconds() - since,
                 owed=protocol.in_flight,
                 named=named,
             )
             return
-        (new,) = validated
+        new: str = outcome[0]
         if (
             protocol.bytes_received != mark
             or not protocol.in_flight
@@ -165,6 +172,7 @@ class StallWatch:
             or self._discovery.master != master
         ):
             return  # a reply is arriving, or the client has moved on
+        silent = self._clock.seconds() - since
         cause = SilenceTimeout(
             f"no byte from {master} for {silent:.3f} s with {protocol.in_flight} replies "
             f"owed, and {new} is master now"
@@ -173,9 +181,13 @@ class StallWatch:
         self._discovery.forget(master, cause, hint=new.encode("utf-8"))
         protocol.abandon(cause)
 
-    async def _who_master_on(self, name: str) -> str | None:
+    async def _confirms(self, name: str, named: dict[str, str | None]) -> str:
+        """``name``, if it names itself master; records what it names."""
         protocol = await self._links[name].get()
         question = protocol.send(messages.WHO_MASTER())
         question.addTimeout(self._question_timeout, self._clock)
         answer = await question
-        return None if answer is None else answer.decode("utf-8", "replace")
+        named[name] = None if answer is None else answer.decode("utf-8", "replace")
+        if named[name] != name:
+            raise LookupError(f"{name} names {named[name]}")
+        return name
