@@ -98,12 +98,16 @@ class ClusterConfig:
     :param cluster_id: the cluster's id (sent in every prologue).
     :param nodes: ``{name: ([host, ...], client_port)}`` or ``{name: NodeConfig}``;
         a node's hosts may also be one comma-separated string.
+    :param lease_period: the cluster's master lease in seconds, if known
+        (``[global] lease_period``); the cluster client derives its
+        ``stall_interval`` from it.
     """
 
     cluster_id: bytes
     nodes: Mapping[str, NodeConfig]
     tls: TLSConfig | None = None
     keepalive: KeepAlive = field(default_factory=KeepAlive)
+    lease_period: float | None = None
 
     def __init__(
         self,
@@ -111,6 +115,7 @@ class ClusterConfig:
         nodes: Mapping[str, Any],
         tls: TLSConfig | None = None,
         keepalive: KeepAlive | None = None,
+        lease_period: float | None = None,
     ) -> None:
         if isinstance(cluster_id, str):
             cluster_id = cluster_id.encode("utf-8")
@@ -118,11 +123,18 @@ class ClusterConfig:
             raise ConfigError(f"cluster_id must be a non-empty string, not {cluster_id!r}")
         if not isinstance(nodes, Mapping) or not nodes:
             raise ConfigError("cluster: at least one node is needed")
+        if lease_period is not None and not (
+            isinstance(lease_period, (int, float))
+            and not isinstance(lease_period, bool)
+            and 0 < lease_period < float("inf")
+        ):
+            raise ConfigError(f"lease_period must be a positive number, not {lease_period!r}")
         built = {name: _node(name, spec) for name, spec in nodes.items()}
         object.__setattr__(self, "cluster_id", cluster_id)
         object.__setattr__(self, "nodes", built)
         object.__setattr__(self, "tls", tls)
         object.__setattr__(self, "keepalive", keepalive or KeepAlive())
+        object.__setattr__(self, "lease_period", lease_period)
 
     @property
     def node_names(self) -> tuple[str, ...]:
@@ -207,7 +219,7 @@ class ClusterConfig:
             interval=_int(g, "tcp_keepalive_intvl", 20),
             probes=_int(g, "tcp_keepalive_probes", 3),
         )
-        return cls(cluster_id, nodes, tls, keepalive)
+        return cls(cluster_id, nodes, tls, keepalive, _lease_period(g))
 
     def to_spec(self) -> str:
         """This configuration's nodes as a ``CLUSTER_ID@name=host:port,...``
@@ -231,6 +243,8 @@ class ClusterConfig:
             lines += ["tls_service = true", f"tls_ca_cert = {self.tls.ca_cert}"]
             if self.tls.version is not None:
                 lines.append(f"tls_version = {self.tls.version}")
+        if self.lease_period is not None:
+            lines.append(f"lease_period = {self.lease_period:g}")
         for node in self.nodes.values():
             lines += ["", f"[{node.name}]", f"ip = {', '.join(node.hosts)}"]
             lines.append(f"client_port = {node.port}")
@@ -292,6 +306,19 @@ def _int(section: configparser.SectionProxy, key: str, default: int) -> int:
         return section.getint(key, default)
     except ValueError:
         raise ConfigError(f"global.{key} must be an integer, not {section[key]!r}") from None
+
+
+def _lease_period(g: configparser.SectionProxy) -> float | None:
+    text = g.get("lease_period")
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"global.lease_period must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _bool(section: configparser.SectionProxy, key: str, default: bool) -> bool:

@@ -5,6 +5,7 @@ drives the cluster (leases, elections, reply delays) and the client
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -323,7 +324,10 @@ class SilenceTests(SynchronousTestCase):
     def test_a_stalled_master_is_abandoned_after_the_silence_timeout(self) -> None:
         cluster = memory_cluster(3)
         cluster.seed({b"k": b"v"})
-        client = memory_client(cluster, silence_timeout=3.0, connect_timeout=1.0)
+        # Without the stall check, which would leave it sooner (test_stalls.py).
+        client = memory_client(
+            cluster, silence_timeout=3.0, connect_timeout=1.0, stall_interval=math.inf
+        )
         run_until(cluster, client.set(b"a", b"1"))
         cluster["n0"].stall()
         reads = [client.get(b"k") for _ in range(10)]

@@ -3,6 +3,7 @@ go straight to its connection, under one deadline timer per client."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -28,6 +29,9 @@ class HotPathTestCase(SynchronousTestCase):
         clock still at 0 (flushing answers without moving time)."""
         settings.setdefault("random", random.Random(7))
         settings.setdefault("silence_timeout", SILENCE)
+        # The timers listed here are the deadlines' and the silence timer,
+        # which the stall check would arm shorter (test_stalls.py).
+        settings.setdefault("stall_interval", math.inf)
         client = ArakoonClient(
             self.cluster.config,
             self.clock,

@@ -20,6 +20,7 @@ from .calls import Attempt, CallOptions
 from .discovery import Discovery
 from .dispatch import Dispatcher
 from .links import LinkSettings, NodeLink, NodeProtocol
+from .stalls import StallWatch
 from .views import ClientView, NodeClient, ReadYourWrites
 
 if TYPE_CHECKING:
@@ -65,6 +66,13 @@ class ArakoonClient(ClientMixin[Async], Service):
     :param silence_timeout: abort a connection whose node sends nothing for this
         long while requests are pending; it must exceed ``drop_master``'s silence
         (about 1.5 leases: PROTOCOL.md D27).
+    :param stall_interval: when the master's connection receives nothing for
+        this long while replies are owed, ask the other nodes who is master
+        (again after each such interval), and leave it once they have elected
+        another (see :mod:`txarakoon.cluster.stalls`). ``None``: a quarter of
+        the configuration's ``lease_period`` if it has one, else 1 s;
+        ``math.inf``: never ask (only ``silence_timeout`` leaves a silent
+        master).
     :param backoff: first and largest delay between retries; delays double,
         with ``jitter`` (a fraction) of randomness either way.
     :param read_node: the node for dirty reads; ``None`` picks one at random.
@@ -90,6 +98,7 @@ class ArakoonClient(ClientMixin[Async], Service):
         timeout: float = 30.0,
         connect_timeout: float = 5.0,
         silence_timeout: float = 30.0,
+        stall_interval: float | None = None,
         backoff: tuple[float, float] = (0.1, 2.0),
         jitter: float = 0.5,
         read_node: str | None = None,
@@ -103,7 +112,10 @@ class ArakoonClient(ClientMixin[Async], Service):
             ("timeout", timeout),
             ("connect_timeout", connect_timeout),
             ("silence_timeout", silence_timeout),
+            ("stall_interval", stall_interval),
         ):
+            if value is None:
+                continue
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value}")
         self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
@@ -112,6 +124,10 @@ class ArakoonClient(ClientMixin[Async], Service):
         self.clock: IReactorTime = reactor
         self.connect_timeout = connect_timeout
         self.silence_timeout = silence_timeout
+        if stall_interval is None:
+            lease = config.lease_period
+            stall_interval = 1.0 if lease is None else lease / 4
+        self.stall_interval = stall_interval
         self.backoff = backoff
         self.jitter = jitter
         self.max_in_flight = max_in_flight
@@ -134,11 +150,19 @@ class ArakoonClient(ClientMixin[Async], Service):
             config.tls,
             self._endpoint_for,
             lambda: self._dispatch.closed,
+            lambda: self._stalls,
         )
         self._links = {name: NodeLink(settings, node) for name, node in config.nodes.items()}
         self._discovery = Discovery(
             self._links, self.clock, connect_timeout, self._random, lambda: self._dispatch.closed
         )
+        # With one node there is nobody to ask; an interval as long as the
+        # silence timeout would never come first.
+        self._stalls: StallWatch | None = None
+        if len(self._links) > 1 and stall_interval < silence_timeout:
+            self._stalls = StallWatch(
+                self.clock, self._links, self._discovery, stall_interval, connect_timeout
+            )
         self._dispatch = Dispatcher(
             self.clock,
             self._links,
@@ -253,6 +277,8 @@ class ArakoonClient(ClientMixin[Async], Service):
         # The calls first: each then fails as interrupted, not as cancelled.
         self._dispatch.interrupt_all(retry.Interruption.DISCONNECT)
         self._discovery.stop()
+        if self._stalls is not None:
+            self._stalls.stop()
         closing = [link.close() for link in self._links.values()]
         done: Deferred[Any] = DeferredList(closing, consumeErrors=True)
         return done.addCallback(lambda _: None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, succeed
 from twisted.internet.error import ConnectionClosed, ConnectionDone
@@ -29,6 +29,7 @@ __all__ = [
     "LinkSettings",
     "NodeLink",
     "NodeProtocol",
+    "SilenceHooks",
     "set_keepalive",
     "socket_of",
     "symptom_of",
@@ -37,6 +38,23 @@ __all__ = [
 T = TypeVar("T")
 
 log = Logger()
+
+
+class SilenceHooks(Protocol):
+    """What a connection's silence timer asks of the client's stall check
+    (:class:`~txarakoon.cluster.stalls.StallWatch`)."""
+
+    def period(self, protocol: NodeProtocol, seconds: float) -> float:
+        """The period to arm ``protocol``'s silence timer with, instead of
+        ``seconds`` (shorter on the master's connection)."""
+
+    def silent(self, protocol: NodeProtocol) -> bool:
+        """``protocol``'s silence timer fired: whether the hooks took care
+        of it (``False``: the silence timeout is reached, abort)."""
+
+
+def _no_stall_check() -> SilenceHooks | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,8 @@ class LinkSettings:
     endpoint_for: Callable[[NodeConfig, str], IStreamClientEndpoint]
     #: Whether the client was disconnected: a connection made since is closed.
     closed: Callable[[], bool]
+    #: The client's stall check, if it has one (asked when connecting).
+    stalls: Callable[[], SilenceHooks | None] = _no_stall_check
 
 
 class CannotConnect(RequestNotProcessed):
@@ -108,8 +128,14 @@ class NodeProtocol(ArakoonProtocol):
     tells when its TLS handshake (if any) is done."""
 
     def __init__(
-        self, cluster_id: bytes | str, *, close_timeout: float | None = None, **settings: Any
+        self,
+        cluster_id: bytes | str,
+        *,
+        close_timeout: float | None = None,
+        stalls: SilenceHooks | None = None,
+        **settings: Any,
     ) -> None:
+        self.stalls = stalls
         super().__init__(cluster_id, **settings)
         self.close_timeout = close_timeout
         self.requests_sent = 0
@@ -155,6 +181,27 @@ class NodeProtocol(ArakoonProtocol):
         if transport is not None and not self._aborted:
             self._aborted = True
             transport.abortConnection()
+
+    # -- the silence timer also times the stall check (stalls.py) -------------
+
+    def setTimeout(self, period: float | None) -> float | None:
+        if period is not None and self.stalls is not None:
+            period = self.stalls.period(self, period)
+        previous: float | None = super().setTimeout(period)  # type: ignore[no-untyped-call]
+        return previous
+
+    def timeoutConnection(self) -> None:
+        if self.stalls is None or not self.stalls.silent(self):
+            super().timeoutConnection()
+
+    def abandon(self, cause: BaseException) -> None:
+        """Give up on the connection now, as its silence timeout does:
+        written requests fail with ``ConnectionLost`` (``cause``), unsent ones
+        with ``RequestNotProcessed``."""
+        if not self._finished():
+            self._abort(cause)
+
+    # ---------------------------------------------------------------------------
 
     def handshakeCompleted(self) -> None:
         self._handshake_done = True
@@ -272,6 +319,7 @@ class NodeLink:
             silence_timeout=settings.silence_timeout,
             clock=settings.clock,
             close_timeout=settings.connect_timeout,
+            stalls=settings.stalls(),
         )
         attempt: Deferred[Any] = endpoint.connect(factory)
         attempt.addTimeout(settings.connect_timeout, settings.clock)

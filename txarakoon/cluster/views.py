@@ -44,8 +44,10 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
     """Commands sent to one named node, without master discovery or retries.
 
     Calls share the client's connection to that node and its default deadline
-    (:class:`~txarakoon.errors.RequestTimeout`). ``collapse_tlogs`` runs on a
-    connection of its own, closed afterwards, without deadline (it may take
+    (:class:`~txarakoon.errors.RequestTimeout`). Two run on a connection of
+    their own, closed afterwards, so that nothing waits behind them:
+    ``drop_master``, which the master answers only after about 1.5 leases
+    (PROTOCOL.md D27), and ``collapse_tlogs``, without deadline (it may take
     long: cancel its Deferred to give up).
     """
 
@@ -62,8 +64,11 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
         client = self.client
         if not client.connected:
             return fail(NotConnectedError(AFTER_DISCONNECT))
-        if message.command is messages.COLLAPSE_TLOGS:
+        command = message.command
+        if command is messages.COLLAPSE_TLOGS:
             return client.run(lambda attempt: self._dedicated(message, attempt), None)
+        if command is messages.DROP_MASTER:
+            return client.run(lambda attempt: self._dedicated(message, attempt), client.timeout)
         return client.run(lambda attempt: self._send(message, attempt), client.timeout)
 
     async def _send(self, message: Message[T], attempt: Attempt) -> T:

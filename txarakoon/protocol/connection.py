@@ -117,6 +117,7 @@ class ArakoonProtocol(
         self._lost = False
         # Bound once, not once per request.
         self._canceller = self._cancel
+        self._bytes_received = 0  # see bytes_received
 
     # -- ClientMixin ----------------------------------------------------------
 
@@ -156,6 +157,17 @@ class ArakoonProtocol(
         ``len(protocol.reader)`` bytes have arrived that no reply has consumed
         yet, and ``protocol.reader.reading`` says whether one is part read."""
         return self._reader
+
+    # -- bytes_received: the cluster client's stall check (cluster/stalls.py) --
+
+    @property
+    def bytes_received(self) -> int:
+        """How many bytes have arrived on this connection. Unchanged over an
+        interval while replies are owed: the node sent nothing meanwhile, not
+        even part of a reply."""
+        return self._bytes_received
+
+    # ---------------------------------------------------------------------------
 
     def close(self) -> Deferred[None]:
         """Close the connection; the Deferred fires once it is closed.
@@ -203,6 +215,7 @@ class ArakoonProtocol(
         self.connected = True
 
     def dataReceived(self, data: bytes) -> None:
+        self._bytes_received += len(data)  # see bytes_received
         if self._lost or self._closing_error is not None:
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
