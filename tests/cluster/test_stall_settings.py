@@ -93,3 +93,18 @@ def test_the_master_connection_is_checked_after_a_quarter_of_the_lease() -> None
     cluster.nodes["n0"].silent = True
     client.get(b"k")
     assert sorted(call.getTime() for call in cluster.clock.getDelayedCalls()) == [0.5, 50.0]
+
+
+def test_the_in_memory_clusters_configuration_carries_its_lease() -> None:
+    from twisted.internet import reactor
+
+    from txarakoon.testing import ArakoonCluster
+
+    cluster = ArakoonCluster(3, lease_period=4.0)
+    cluster.listen(reactor)
+    try:
+        config = cluster.config()
+        assert config.lease_period == 4.0
+        assert ClusterConfig.from_ini(cluster.ini()).lease_period == 4.0
+    finally:
+        cluster.stop()

@@ -58,4 +58,10 @@ def cluster_config(args: argparse.Namespace, environ: Mapping[str, str]) -> Clus
     # The .ini holds no client certificate: the options give it.
     mine = {} if args.no_tls else {"client_cert": args.tls_cert, "client_key": args.tls_key}
     config = choose_cluster(args.config, args.nodes, environ, **mine)
-    return ClusterConfig(config.cluster_id, config.nodes, _tls(args, config.tls), config.keepalive)
+    return ClusterConfig(
+        config.cluster_id,
+        config.nodes,
+        _tls(args, config.tls),
+        config.keepalive,
+        config.lease_period,
+    )

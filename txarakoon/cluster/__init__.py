@@ -27,7 +27,8 @@ The package: ``client`` (:class:`ArakoonClient`), ``dispatch`` (how each call
 is sent: at once on the hot path when the master is known and connected,
 through the retry loop otherwise), ``deadlines`` (every pending call's
 deadline, under one timer per client), ``discovery`` (which node is master),
-``links`` (one connection per node, made on demand), ``stalls`` (leaving a
+``links`` (one connection per node, made on demand), ``symptoms`` (what a
+failure to reach a node says of the configuration), ``stalls`` (leaving a
 master that went silent once the others elected another), ``views``
 (per-call settings, one node, read-your-writes sessions) and ``calls`` (a
 call's state across its attempts); the retry decisions are

@@ -15,7 +15,8 @@ from .. import messages, retry
 from ..errors import explain
 from ..retry import NodeOutcome, Symptom
 from .calls import Shared
-from .links import NodeLink, symptom_of
+from .links import NodeLink
+from .symptoms import symptom_of
 
 __all__ = ["Discovery"]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList, fail, succeed
-from twisted.internet.error import ConnectionClosed, ConnectionDone
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IHandshakeListener, IReactorTime, IStreamClientEndpoint
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
@@ -17,22 +17,20 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ..config import KeepAlive, NodeConfig, TLSConfig
-from ..errors import ConnectionLost, NotConnectedError, ProtocolViolation, RequestNotProcessed
+from ..errors import NotConnectedError, RequestNotProcessed
 from ..messages import Message
 from ..protocol import ArakoonProtocol, ArakoonProtocolFactory
 from ..retry import Symptom
 from .calls import AFTER_DISCONNECT, Shared
+from .symptoms import CannotConnect, ConnectFailed, symptom_of
 
 __all__ = [
-    "CannotConnect",
-    "ConnectFailed",
     "LinkSettings",
     "NodeLink",
     "NodeProtocol",
     "SilenceHooks",
     "set_keepalive",
     "socket_of",
-    "symptom_of",
 ]
 
 T = TypeVar("T")
@@ -76,50 +74,6 @@ class LinkSettings:
     closed: Callable[[], bool]
     #: The client's stall check, if it has one (asked when connecting).
     stalls: Callable[[], SilenceHooks | None] = _no_stall_check
-
-
-class CannotConnect(RequestNotProcessed):
-    """No address of a node took a connection. :attr:`symptom` says whether
-    retrying may help: not :attr:`~txarakoon.retry.Symptom.TRANSIENT` when
-    every address failed the same way that retrying cannot cure."""
-
-    def __init__(self, reason: object, symptom: Symptom) -> None:
-        super().__init__(reason, None)
-        self.symptom = symptom
-
-
-class ConnectFailed(ConnectionError):
-    """A connection to one address failed after TCP connected: its TLS
-    handshake (a timeout is :attr:`~txarakoon.retry.Symptom.TRANSIENT`), or
-    the node closed it at once."""
-
-    def __init__(self, text: str, symptom: Symptom) -> None:
-        super().__init__(text)
-        self.symptom = symptom
-
-
-def symptom_of(error: BaseException, *, first_reply: bool, tls: bool) -> Symptom:
-    """The :class:`~txarakoon.retry.Symptom` of ``error``, a failure to connect
-    to a node or to get the reply to a request on a new connection
-    (``first_reply``: the first request sent on it); ``tls``: the client
-    speaks TLS. This reads the transports' exceptions; :mod:`txarakoon.retry`
-    decides what the symptoms mean."""
-    if isinstance(error, (CannotConnect, ConnectFailed)):
-        return error.symptom
-    if isinstance(error, ProtocolViolation):
-        return Symptom.NOT_ARAKOON
-    if isinstance(error, ConnectionLost) and first_reply:
-        reason = error.reason
-        if tls:
-            from ..tls import is_tls_error
-
-            if is_tls_error(reason):
-                # E.g. a client certificate refused by an alert after a TLS
-                # 1.3 handshake the client saw complete.
-                return Symptom.TLS_REFUSED
-        if isinstance(reason, ConnectionClosed):
-            return Symptom.CLOSED_AFTER_PROLOGUE
-    return Symptom.TRANSIENT
 
 
 @implementer(IHandshakeListener)

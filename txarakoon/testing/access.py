@@ -51,6 +51,11 @@ class ClusterAccess:
         """The node holding mastership now, or ``None``."""
         raise NotImplementedError
 
+    @property
+    def lease_period(self) -> float:
+        """The master lease, in seconds (a client derives its stall check from it)."""
+        raise NotImplementedError
+
     # -- nodes ----------------------------------------------------------------
 
     @property
@@ -151,7 +156,9 @@ class ClusterAccess:
         :meth:`listen`)."""
         addresses = {name: self._address(name) for name in self._nodes}
         return ClusterConfig(
-            self.cluster_id, {name: ([host], port) for name, (host, port) in addresses.items()}
+            self.cluster_id,
+            {name: ([host], port) for name, (host, port) in addresses.items()},
+            lease_period=self.lease_period,
         )
 
     def ini(self) -> str:
