@@ -3,6 +3,7 @@ matrix of the documentation, row by row."""
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -255,3 +256,22 @@ def test_a_round_where_no_node_could_be_asked_says_so_node_by_node() -> None:
     assert not error.answered
     assert error.nodes == {"n0": "refused", "n1": "timed out"}
     assert str(error).endswith(": n0: refused; n1: timed out")
+
+
+def test_call_options_are_checked_when_made() -> None:
+    with pytest.raises(ValueError, match="timeout must be positive, not 0"):
+        retry.CallOptions(timeout=0)
+    with pytest.raises(TypeError, match="retry_idempotent must be a bool"):
+        retry.CallOptions(retry_idempotent=1)  # type: ignore[arg-type]
+
+
+def test_dirty_reads_stay_on_their_node_until_it_is_avoided() -> None:
+    rng = random.Random(7)
+    assert retry.next_read_node("n0", ["n0", "n1", "n2"], set(), rng) == "n0"
+    assert retry.next_read_node("n0", ["n0", "n1", "n2"], {"n0"}, rng) in ("n1", "n2")
+
+
+def test_once_every_node_was_avoided_any_may_serve_again() -> None:
+    avoid = {"n0", "n1"}
+    assert retry.next_read_node("n0", ["n0", "n1"], avoid, random.Random(1)) in ("n0", "n1")
+    assert avoid == set()

@@ -26,6 +26,7 @@ decisions, to each other row by row.
 from __future__ import annotations
 
 import enum
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -47,6 +48,7 @@ from .errors import (
 __all__ = [
     "MATRIX",
     "Backoff",
+    "CallOptions",
     "Interruption",
     "NodeOutcome",
     "Raise",
@@ -55,6 +57,7 @@ __all__ = [
     "Symptom",
     "after_failure",
     "after_round",
+    "next_read_node",
     "when_interrupted",
 ]
 
@@ -320,3 +323,35 @@ MATRIX: Final = (
         "``OutcomeUnknown`` if sent, else ``NotConnectedError``",
     ),
 )
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Per-call settings (``client.using(...)``), checked when made.
+
+    :ivar timeout: the call's deadline in seconds (``None``: the client's).
+    :ivar retry_idempotent: an idempotent write whose outcome is unknown is
+        sent again (see :func:`after_failure`).
+    """
+
+    timeout: float | None = None
+    retry_idempotent: bool = False
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"timeout must be positive, not {self.timeout}")
+        if not isinstance(self.retry_idempotent, bool):
+            raise TypeError("retry_idempotent must be a bool")
+
+
+def next_read_node(current: str, names: Sequence[str], avoid: set[str], rng: random.Random) -> str:
+    """The node dirty reads go to: ``current`` unless it is to be avoided,
+    else one of the others at random (all again, ``avoid`` emptied, once
+    every node was avoided)."""
+    if current not in avoid:
+        return current
+    candidates = [name for name in names if name not in avoid]
+    if not candidates:
+        avoid.clear()
+        candidates = list(names)
+    return rng.choice(candidates)

@@ -145,10 +145,6 @@ class BlockingArakoonClient(ClientMixin[Sync]):
         """A view of this client whose calls use these settings, e.g.
         ``client.using(timeout=2).get(b"k")`` or
         ``client.using(retry_idempotent=True).set(b"k", b"v")``."""
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be positive, not {timeout}")
-        if not isinstance(retry_idempotent, bool):
-            raise TypeError("retry_idempotent must be a bool")
         return ClientView(self, CallOptions(timeout, retry_idempotent))
 
     def node(self, name: str | bytes) -> NodeClient:
@@ -300,15 +296,11 @@ class BlockingArakoonClient(ClientMixin[Sync]):
                 last = error
 
     def _dirty_node(self, avoid: set[str]) -> str:
-        if self._read_node not in avoid:
-            return self._read_node
-        candidates = [name for name in self._links if name not in avoid]
-        if not candidates:
-            avoid.clear()
-            candidates = list(self._links)
-        self._read_node = self._random.choice(candidates)
-        log.info("Dirty reads now go to %s", self._read_node)
-        return self._read_node
+        node = retry.next_read_node(self._read_node, list(self._links), avoid, self._random)
+        if node != self._read_node:
+            self._read_node = node
+            log.info("Dirty reads now go to %s", node)
+        return node
 
     # -- the master ---------------------------------------------------------------
 

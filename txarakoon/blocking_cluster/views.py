@@ -5,7 +5,6 @@ or as a session that reads its own writes; the blocking counterparts of
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from .. import messages
@@ -14,20 +13,13 @@ from ..client import ClientMixin, Sync
 from ..consistency import AtLeast, Consistent
 from ..errors import InconsistentRead
 from ..messages import Message
+from ..retry import CallOptions
 
 __all__ = ["CallOptions", "Calls", "ClientView", "NodeClient", "ReadYourWrites"]
 
 T = TypeVar("T")
 
 log = logging.getLogger("txarakoon.blocking_cluster")
-
-
-@dataclass(frozen=True)
-class CallOptions:
-    """Per-call settings (see :meth:`BlockingArakoonClient.using`)."""
-
-    timeout: float | None = None
-    retry_idempotent: bool = False
 
 
 #: The calls of a session: the client's defaults.

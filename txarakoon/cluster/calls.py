@@ -4,7 +4,6 @@ the views of the client need of it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from twisted.internet.defer import Deferred
@@ -12,6 +11,7 @@ from twisted.python.failure import Failure
 
 from .. import retry
 from ..messages import Message
+from ..retry import CallOptions
 
 __all__ = ["AFTER_DISCONNECT", "Attempt", "CallOptions", "Calls", "Shared"]
 
@@ -23,14 +23,6 @@ AFTER_DISCONNECT = (
     "the client is closed: after disconnect(), make a new ArakoonClient; "
     "after stopService(), call startService()"
 )
-
-
-@dataclass(frozen=True)
-class CallOptions:
-    """Per-call settings (see :meth:`ArakoonClient.using`)."""
-
-    timeout: float | None = None
-    retry_idempotent: bool = False
 
 
 class Attempt:

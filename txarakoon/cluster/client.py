@@ -221,10 +221,6 @@ class ArakoonClient(ClientMixin[Async], Service):
             await client.using(timeout=2).get(b"k")
             await client.using(retry_idempotent=True).set(b"k", b"v")
         """
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be positive, not {timeout}")
-        if not isinstance(retry_idempotent, bool):
-            raise TypeError("retry_idempotent must be a bool")
         return ClientView(self, CallOptions(timeout, retry_idempotent))
 
     def node(self, name: str | bytes) -> NodeClient:

@@ -276,15 +276,11 @@ class Dispatcher:
                 last = error
 
     def _dirty_node(self, avoid: set[str]) -> str:
-        if self.read_node not in avoid:
-            return self.read_node
-        candidates = [name for name in self._links if name not in avoid]
-        if not candidates:
-            avoid.clear()
-            candidates = list(self._links)
-        self.read_node = self._random.choice(candidates)
-        self.log.info("Dirty reads now go to {node}", node=self.read_node)
-        return self.read_node
+        node = retry.next_read_node(self.read_node, list(self._links), avoid, self._random)
+        if node != self.read_node:
+            self.read_node = node
+            self.log.info("Dirty reads now go to {node}", node=node)
+        return node
 
     async def _ask_who_master(self, message: Message[Any], attempt: Attempt) -> Any:
         """``who_master()`` on the cluster: a fresh discovery, never the cache;
