@@ -12,8 +12,8 @@ driven by a client's I/O::
     node = plan.send(answer)          # ... its answer: a name, None, or the error
     ...                               # until StopIteration(master) or NoMasterError
 
-The blocking cluster client drives it; the Twisted one
-(:mod:`txarakoon.cluster.discovery`) applies the same rule and the same words.
+Both cluster clients drive it: the blocking one, and the Twisted one
+(:mod:`txarakoon.cluster.discovery`) from a coroutine.
 """
 
 from __future__ import annotations

@@ -11,9 +11,8 @@ from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from .. import messages, retry
-from ..errors import explain
-from ..retry import NodeOutcome, Symptom
+from .. import master_claims, messages
+from ..retry import Symptom
 from .calls import Shared
 from .links import NodeLink
 from .symptoms import symptom_of
@@ -93,52 +92,34 @@ class Discovery:
         return result
 
     async def _discover(self) -> str:
-        """Ask the nodes, in random order, who is master; accept an answer only
-        when the named node names itself. A round that confirms no master
-        fails as :func:`txarakoon.retry.after_round` says."""
-        order = list(self._links)
-        self._random.shuffle(order)
-        if self._hint in order:
-            order.remove(self._hint)
-            order.insert(0, self._hint)
-            self._hint = None
-        outcomes: list[NodeOutcome] = []
-        for name in order:
+        """One round of :func:`txarakoon.master_claims.discover` (the rule both
+        flavours follow), asking each node it names over the node's link."""
+        order = master_claims.order(self._links, self._random, self._hint)
+        self._hint = None
+        symptoms: dict[str, Symptom] = {}
+        some_link = next(iter(self._links.values()), None)
+        cluster_id = None if some_link is None else some_link.settings.cluster_id
+        plan = master_claims.discover(
+            order,
+            self._links,
+            lambda name, error: symptoms.get(name, Symptom.TRANSIENT),
+            None if cluster_id is None else cluster_id.decode("utf-8", "replace"),
+        )
+        name = next(plan)
+        while True:
+            answer: master_claims.Answer
             try:
                 answer = await self._who_master_on(name)
             except CancelledError:
                 raise
             except _Failed as failed:
-                outcomes.append(failed.outcome(name, name))
-                continue
-            if answer is None:
-                outcomes.append(NodeOutcome(name, "knows no master", answered=True))
-                continue
-            if answer == name:
-                return name
-            if answer not in self._links:
-                outcomes.append(
-                    NodeOutcome(name, f"names unknown node {answer!r}", Symptom.UNKNOWN_MASTER)
-                )
-                continue
+                symptoms[name] = failed.symptom
+                answer = failed.error
             try:
-                confirmed = await self._who_master_on(answer)
-            except CancelledError:
-                raise
-            except _Failed as failed:
-                outcomes.append(NodeOutcome(name, f"names {answer}", answered=True))
-                outcomes.append(failed.outcome(answer, f"{answer} (named by {name})"))
-                continue
-            if confirmed == answer:
-                return answer
-            outcomes.append(
-                NodeOutcome(name, f"names {answer}, which names {confirmed}", answered=True)
-            )
-        some_link = next(iter(self._links.values()), None)
-        cluster_id = None if some_link is None else some_link.settings.cluster_id
-        raise retry.after_round(
-            outcomes, None if cluster_id is None else cluster_id.decode("utf-8", "replace")
-        )
+                name = plan.send(answer)
+            except StopIteration as done:
+                master: str = done.value
+                return master
 
     async def _who_master_on(self, name: str) -> str | None:
         link = self._links[name]
@@ -168,9 +149,3 @@ class _Failed(Exception):
         super().__init__(error)
         self.error = error
         self.symptom = symptom
-
-    def outcome(self, node: str, label: str) -> NodeOutcome:
-        cause = explain(self.error)
-        if label != node:
-            cause = f"{label[len(node) :].strip()} {cause}"
-        return NodeOutcome(node, cause, self.symptom)
