@@ -275,3 +275,17 @@ def test_once_every_node_was_avoided_any_may_serve_again() -> None:
     avoid = {"n0", "n1"}
     assert retry.next_read_node("n0", ["n0", "n1"], avoid, random.Random(1)) in ("n0", "n1")
     assert avoid == set()
+
+
+def test_a_schedule_doubles_its_waits_until_the_deadline_leaves_no_time() -> None:
+    schedule = retry.Schedule(Backoff(0.1, 2.0, 0.0), random.Random(0))
+    assert schedule.next_wait(10.0) == pytest.approx(0.1)
+    assert schedule.next_wait(10.0) == pytest.approx(0.2)
+    assert schedule.retries == 2
+
+
+def test_a_schedule_gives_no_wait_after_the_attempt_that_uses_the_time_left() -> None:
+    schedule = retry.Schedule(Backoff(0.1, 2.0, 0.0), random.Random(0))
+    first = schedule.next_wait(0.15)
+    assert first is not None
+    assert schedule.next_wait(0.15 - first) is None

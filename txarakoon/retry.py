@@ -54,6 +54,7 @@ __all__ = [
     "Raise",
     "Retry",
     "Row",
+    "Schedule",
     "Symptom",
     "after_failure",
     "after_round",
@@ -355,3 +356,30 @@ def next_read_node(current: str, names: Sequence[str], avoid: set[str], rng: ran
         avoid.clear()
         candidates = list(names)
     return rng.choice(candidates)
+
+
+class Schedule:
+    """The retries of one call: the delay before each, from :class:`Backoff`,
+    until the deadline leaves no time (the last attempt is the one that
+    :meth:`Backoff.is_last` says uses what was left)."""
+
+    __slots__ = ("_backoff", "_last", "_random", "retries")
+
+    def __init__(self, backoff: Backoff, rng: random.Random) -> None:
+        self._backoff = backoff
+        self._random = rng
+        self._last = False
+        #: How many retries were scheduled.
+        self.retries = 0
+
+    def next_wait(self, remaining: float) -> float | None:
+        """The delay before the next attempt, ``remaining`` seconds before the
+        deadline; ``None`` when no attempt is left."""
+        if self._last:
+            return None
+        wait = self._backoff.wait(self.retries, remaining, self._random.random())
+        if wait is None:
+            return None
+        self._last = self._backoff.is_last(wait, remaining)
+        self.retries += 1
+        return wait

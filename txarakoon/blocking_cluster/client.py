@@ -248,22 +248,14 @@ class BlockingArakoonClient(ClientMixin[Sync]):
         dirty = consistency is not None and consistency is not Consistent
         avoid: set[str] = set()
         last: BaseException | None = None
-        retries = 0
-        last_attempt = False
+        schedule = retry.Schedule(self._backoff, self._random)
         while True:
             if last is not None:
-                remaining = deadline - time.monotonic()
-                wait = (
-                    None
-                    if last_attempt
-                    else self._backoff.wait(retries, remaining, self._random.random())
-                )
+                wait = schedule.next_wait(deadline - time.monotonic())
                 if wait is None:
                     raise last
-                last_attempt = self._backoff.is_last(wait, remaining)
                 log.info("Retrying %s in %.3f s after %r", request, wait, last)
                 time.sleep(wait)
-                retries += 1
             node: str | None = None
             first = False
             try:

@@ -227,19 +227,12 @@ class Dispatcher:
         consistency = message.consistency
         dirty = consistency is not None and consistency is not Consistent
         avoid = set() if avoid is None else avoid
-        retries = 0
-        last_attempt = False
+        schedule = retry.Schedule(self._backoff, self._random)
         while True:
             if last is not None:
-                remaining = attempt.deadline - self.clock.seconds()
-                wait = (
-                    None
-                    if last_attempt
-                    else self._backoff.wait(retries, remaining, self._random.random())
-                )
+                wait = schedule.next_wait(attempt.deadline - self.clock.seconds())
                 if wait is None:
                     raise last
-                last_attempt = self._backoff.is_last(wait, remaining)
                 self.log.info(
                     "Retrying {request} in {delay:.3f} s after {error!r}",
                     request=repr(message),
@@ -247,7 +240,6 @@ class Dispatcher:
                     error=last,
                 )
                 await deferLater(self.clock, wait)
-                retries += 1
             sent = first = False
             node: str | None = None
             try:
