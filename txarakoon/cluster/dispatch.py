@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Coroutine, Mapping
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from twisted.internet.defer import CancelledError, Deferred, fail
@@ -29,7 +30,7 @@ from twisted.logger import Logger
 from .. import messages, retry
 from ..consistency import Consistent
 from ..errors import NoMasterError, NotConnectedError
-from ..messages import Message
+from ..messages import Command, Message
 from ..protocol import CancelledBeforeSending, DeadlinePassed, OwnedRequest, RequestInterrupted
 from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
@@ -39,6 +40,15 @@ from .links import NodeLink
 __all__ = ["Dispatcher"]
 
 T = TypeVar("T")
+
+#: Whether each command takes a consistency (``Message.consistency``, looked
+#: up rather than computed: the hot path asks for every call). Not
+#: ``who_master``, which always runs a discovery.
+_TAKES_CONSISTENCY: Mapping[Command[Any], bool] = {
+    command: command.takes_consistency
+    for command in messages.DECLARED_COMMANDS.values()
+    if command is not messages.WHO_MASTER
+}
 
 
 class Dispatcher:
@@ -71,8 +81,11 @@ class Dispatcher:
         self.read_node = read_node
         self.closed = False
         self._deadlines = Deadlines(clock)
-        # Bound once: the hot path gives it with every call.
-        self._failed = self._send_failed
+        # Made once: the hot path uses them for every call. A handler per
+        # node, so that the context of a call is its options alone (no tuple
+        # made per call, for the collector to follow).
+        self._failure_handlers = {name: partial(self._send_failed, name) for name in links}
+        self._seconds = clock.seconds
 
     def interrupt_all(self, why: retry.Interruption) -> None:
         """Stop every pending call (the client is being disconnected)."""
@@ -110,29 +123,38 @@ class Dispatcher:
         ``options`` (what :meth:`using` does for a whole view).
 
         The hot path is written out here, not in a method of its own: it runs
-        for every call, and a call frame is a noticeable part of its cost."""
+        for every call, and a call frame is a noticeable part of its cost. Nor
+        is there a closure here: a variable a lambda uses becomes a cell,
+        made at every call."""
         if self.closed:
             return fail(NotConnectedError(AFTER_DISCONNECT))
-        timeout = self.timeout if options.timeout is None else options.timeout
-        if message.command is messages.WHO_MASTER:
-            asking = cast("Message[Any]", message)
-            return self.run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
-        consistency = message.consistency
-        if consistency is None or consistency is Consistent:
+        timeout = options.timeout
+        if timeout is None:
+            timeout = self.timeout
+        command = message.command
+        takes_consistency = _TAKES_CONSISTENCY.get(command)
+        if takes_consistency is None:
+            if command is messages.WHO_MASTER:
+                return self._who_master(cast("Message[Any]", message), timeout)
+            takes_consistency = command.takes_consistency  # not one of ours
+        if not takes_consistency or message.arguments[0] is Consistent:
             node = self._discovery.master
         else:
             node = self.read_node
         if node is not None:
             protocol = self._links[node].protocol
-            if protocol is not None and protocol.connected:
+            # (A connection's first request takes the retry loop, which knows
+            # what a refusal at connect means: requests_sent is not 0 here.)
+            if protocol is not None and protocol.connected and protocol.requests_sent:
                 # The hot path: the caller gets the protocol's own Deferred,
                 # untouched; the protocol times it, and a failure comes to
                 # _send_failed first.
-                first = not protocol.requests_sent
-                deadline = self.clock.seconds() + timeout
                 try:
                     reply = protocol.submit(
-                        message, self._failed, (options, node, first, deadline), deadline
+                        message,
+                        self._failure_handlers[node],
+                        options,
+                        self._seconds() + timeout,
                     )
                 except Exception:
                     pass  # the retry loop meets the error again, and decides
@@ -141,16 +163,24 @@ class Dispatcher:
                     # submit, which is ArakoonProtocol's, does not.
                     protocol.requests_sent += 1
                     return reply
+        return self._retry_loop(message, options, timeout)
+
+    def _retry_loop(self, message: Message[T], options: CallOptions, timeout: float) -> Deferred[T]:
         return self.run(lambda attempt: self._call(message, options, attempt), timeout)
 
+    def _who_master(self, message: Message[Any], timeout: float) -> Deferred[Any]:
+        return self.run(lambda attempt: self._ask_who_master(message, attempt), timeout)
+
     def _send_failed(
-        self, request: OwnedRequest, error: BaseException
+        self, node: str, request: OwnedRequest, error: BaseException
     ) -> BaseException | Deferred[Any]:
         """A hot-path attempt failed: the error to raise, as the policy says,
         or the retry loop under the same deadline, which the caller's
         Deferred then follows."""
         message: Message[Any] = request.message
-        options, node, first, deadline = request.context
+        options: CallOptions = request.context
+        deadline = request.deadline
+        assert deadline is not None
         command = message.command
         retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
         if isinstance(error, RequestInterrupted):
@@ -167,7 +197,7 @@ class Dispatcher:
         if not isinstance(error, Exception):
             return error
         avoid: set[str] = set()
-        raised = self._give_up(error, message, node, first, retry_unknown, avoid)
+        raised = self._give_up(error, message, node, False, retry_unknown, avoid)
         if raised is not None:
             return raised
         return self._start(

@@ -75,8 +75,8 @@ class OwnedRequest(Request):
 
     :ivar context: what the owner keeps with the request (for its handler).
     :ivar deadline: when it fails with :class:`DeadlinePassed` (clock
-        seconds); ``None`` once it is answered, failed or cancelled, or if it
-        never had one.
+        seconds), as the handler sees it; ``None`` if it never had one, or
+        once it no longer waits (answered, cancelled, handled).
     """
 
     __slots__ = ("context", "deadline", "handler", "owned")
@@ -113,14 +113,15 @@ class OwnedRequest(Request):
             self.deferred.callback(value)
 
     def reject(self, error: BaseException) -> None:
-        if self.deadline is not None:
-            self.untime()
         if self.cancelled:
             return
         # Ended: a written one that keeps its place (interrupted, past its
         # deadline) has its reply dropped, and nothing fails it twice.
         self.cancelled = True
-        outcome = self.handler(self, error)
+        try:
+            outcome = self.handler(self, error)
+        finally:
+            self.untime()
         if isinstance(outcome, Deferred):
             self.owned.follow(self.deferred, outcome)
         else:
@@ -146,17 +147,19 @@ class OwnedRequests:
     :ivar timed: how many pending requests have a deadline.
     :ivar ordered: whether their deadlines came in FIFO order, so that the
         oldest has the earliest.
+    :ivar latest: the latest deadline of the pending requests (while ordered).
+    :ivar timer: the timer, armed while a request with a deadline is pending.
     """
 
     __slots__ = (
         "_clock",
         "_expire",
         "_following",
-        "_last",
         "_target",
-        "_timer",
+        "latest",
         "ordered",
         "timed",
+        "timer",
     )
 
     def __init__(self, clock: IReactorTime | None, expire: Callable[[float], None]) -> None:
@@ -165,8 +168,8 @@ class OwnedRequests:
         self._following: dict[Deferred[Any], Deferred[Any]] = {}
         self.timed = 0
         self.ordered = True
-        self._last = float("-inf")
-        self._timer: IDelayedCall | None = None
+        self.latest = float("-inf")
+        self.timer: IDelayedCall | None = None
         # The deadline the timer was armed for: when it fires, that deadline
         # is due even if the clock reads a hair earlier (float rounding).
         self._target = 0.0
@@ -184,12 +187,12 @@ class OwnedRequests:
 
     def add(self, deadline: float) -> None:
         """A request with ``deadline`` joins the connection's FIFO."""
-        if deadline < self._last:
+        if deadline < self.latest:
             self.ordered = False
         else:
-            self._last = deadline
+            self.latest = deadline
         self.timed += 1
-        timer = self._timer
+        timer = self.timer
         if timer is None:
             self.arm(deadline)
         elif deadline < self._target:
@@ -201,18 +204,18 @@ class OwnedRequests:
         assert self._clock is not None
         self._target = deadline
         delay = max(0.0, deadline - self._clock.seconds())
-        self._timer = self._clock.callLater(delay, self._fire)
+        self.timer = self._clock.callLater(delay, self._fire)
 
     def stop(self) -> None:
         """No request with a deadline is pending: no timer."""
         self.ordered = True
-        self._last = float("-inf")
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.latest = float("-inf")
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def _fire(self) -> None:
-        self._timer = None
+        self.timer = None
         assert self._clock is not None
         self._expire(max(self._clock.seconds(), self._target))
 

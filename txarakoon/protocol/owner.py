@@ -83,18 +83,24 @@ class OwnerMixin:
         failure for ``handler`` either: it fails with ``CancelledError``.
         """
         data = message.serialize()
-        if deadline is not None and (
-            deadline.__class__ is not float or deadline != deadline or self.clock is None
-        ):
-            deadline = self._owned.check(deadline)
-        if not self.connected:
-            return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
         owned = self._owned
+        if not self.connected:
+            if deadline is not None:
+                owned.check(deadline)  # bad input raises all the same
+            return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
+        if deadline is not None:
+            if owned.timer is not None and deadline.__class__ is float and deadline >= owned.latest:
+                # OwnedRequests.add when the timer needs no change, written
+                # out: nearly every request takes it, and a call costs. (A
+                # timer is armed: there is a clock; NaN is never >=.)
+                owned.timed += 1
+                owned.latest = deadline
+            else:
+                deadline = owned.check(deadline)  # raises before anything is sent
+                owned.add(deadline)
         request = OwnedRequest(
             message, data, Deferred(self._canceller), handler, context, deadline, owned
         )
-        if deadline is not None:
-            owned.add(deadline)
         if self._can_write():
             self._write(request)
         else:
