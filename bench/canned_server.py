@@ -79,47 +79,64 @@ class Replies:
         return None
 
 
+class Peer:
+    """The server's side of one connection, without the socket: bytes in,
+    reply bytes out (also used in memory, by :mod:`bench.round_trip`)."""
+
+    def __init__(self, replies: Replies) -> None:
+        self.replies = replies
+        self.data = bytearray()
+        self.greeted = False
+        #: Set once a frame this server does not answer has arrived: the
+        #: connection is to be closed.
+        self.finished = False
+
+    def receive(self, chunk: bytes) -> bytes:
+        """The replies to the frames that ``chunk`` completes."""
+        data = self.data
+        data += chunk
+        offset = 0
+        out: list[bytes] = []
+        replies = self.replies
+        try:
+            if not self.greeted:
+                # magic, version, cluster id: no reply
+                offset = _string_end(data, 8)
+                self.greeted = True
+            while offset < len(data):
+                found = replies.frame(data, offset)
+                if found is None:
+                    self.finished = True
+                    out.append(b"\xff\x00\x00\x00\x00\x00\x00\x00")
+                    break
+                end, reply = found
+                size = end - offset
+                # A run of frames identical to this one: one comparison,
+                # one reply string.
+                count = (len(data) - offset) // size
+                if count > 1 and data[offset:end] * count == data[offset : offset + size * count]:
+                    out.append(reply * count)
+                    offset += size * count
+                else:
+                    out.append(reply)
+                    offset = end
+        except _Short:
+            pass
+        del data[:offset]
+        return b"".join(out)
+
+
 def serve_connection(connection: socket.socket, replies: Replies) -> None:
     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    data = bytearray()
-    greeted = False
+    peer = Peer(replies)
     with connection:
-        while True:
+        while not peer.finished:
             chunk = connection.recv(READ_SIZE)
             if not chunk:
                 return
-            data += chunk
-            offset = 0
-            out: list[bytes] = []
-            try:
-                if not greeted:
-                    # magic, version, cluster id: no reply
-                    offset = _string_end(data, 8)
-                    greeted = True
-                while offset < len(data):
-                    found = replies.frame(data, offset)
-                    if found is None:
-                        connection.sendall(b"".join(out) + b"\xff\x00\x00\x00\x00\x00\x00\x00")
-                        return
-                    end, reply = found
-                    size = end - offset
-                    # A run of frames identical to this one: one comparison,
-                    # one reply string.
-                    count = (len(data) - offset) // size
-                    if (
-                        count > 1
-                        and data[offset:end] * count == data[offset : offset + size * count]
-                    ):
-                        out.append(reply * count)
-                        offset += size * count
-                    else:
-                        out.append(reply)
-                        offset = end
-            except _Short:
-                pass
-            del data[:offset]
+            out = peer.receive(chunk)
             if out:
-                connection.sendall(b"".join(out))
+                connection.sendall(out)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -195,3 +195,34 @@ class CancellationTests(HotPathTestCase):
         error = self.failureResultOf(write, errors.OutcomeUnknown).value
         self.assertIsInstance(error.reason, errors.NotConnectedError)
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class FollowingTests(HotPathTestCase):
+    def test_a_call_being_retried_is_not_called_until_its_retry_ends(self) -> None:
+        client = self.connected_client()
+        self.cluster.master = "n1"
+        deferred = client.set(b"a", b"1")  # n0 answers NotMaster
+        self.cluster.flush()
+        self.assertFalse(deferred.called)
+        self.cluster.run(5)
+        self.assertIsNone(self.successResultOf(deferred))
+
+    def test_an_unsent_write_past_its_deadline_was_not_applied(self) -> None:
+        client = self.connected_client(timeout=2.0, max_in_flight=1)
+        self.cluster.nodes["n0"].silent = True
+        read = client.get(b"k")
+        write = client.set(b"k", b"w")  # waits, unsent, behind the read
+        self.clock.advance(2.0)
+        self.failureResultOf(read, errors.RequestTimeout)
+        error = self.failureResultOf(write, errors.RequestTimeout).value
+        self.assertIs(error.applied, False)
+
+    def test_disconnect_fails_an_unsent_write_as_not_connected(self) -> None:
+        client = self.connected_client(max_in_flight=1)
+        self.cluster.nodes["n0"].silent = True
+        read = client.get(b"k")
+        write = client.set(b"k", b"w")  # waits, unsent, behind the read
+        client.disconnect()
+        self.failureResultOf(read, errors.NotConnectedError)
+        self.failureResultOf(write, errors.NotConnectedError)
+        self.assertEqual(self.cluster.writes, [])

@@ -1,4 +1,6 @@
-"""The deadlines of one cluster client's pending calls, timed by one timer.
+"""The deadlines of one cluster client's calls in the retry loop (and of its
+views), timed by one timer. (A call of the hot path is timed by its
+connection: :mod:`txarakoon.protocol.owned`.)
 
 A reactor timer per call (a ``callLater`` armed, then cancelled) would cost
 more than the request itself at tens of thousands of calls per second. So a
@@ -6,18 +8,13 @@ client keeps its pending calls in FIFO queues, one per timeout: calls with the
 same timeout expire in the order they were made, so the head of each queue is
 its earliest deadline. One timer is armed for the earliest head.
 
-A call is its caller's Deferred: it is over once that Deferred has fired, and
-it leaves its queue once it reaches the head, when the next call joins the
-queue or the timer fires. Calls that finish do not move the timer: when it
-fires and finds its call gone, it is armed again for the earliest deadline
-still pending, so that every deadline fires at its exact time. A count of the
-pending calls cancels the timer as soon as none is left.
-
-Two kinds of calls are timed. A call on the hot path is the protocol's own
-Deferred, with no record of its own: interrupting it cancels that Deferred,
-and its errback, the first on it, learns why from :meth:`interruption`. A call
-of the retry loop (or of a view) has an :class:`~txarakoon.cluster.calls.Attempt`,
-which :meth:`Attempt.interrupt` stops.
+A call is an :class:`~txarakoon.cluster.calls.Attempt` and its Deferred: it
+is over once that Deferred has fired, and it leaves its queue once it reaches
+the head, when the next call joins the queue or the timer fires. Calls that
+finish do not move the timer: when it fires and finds its call gone, it is
+armed again for the earliest deadline still pending, so that every deadline
+fires at its exact time. A count of the pending calls cancels the timer as
+soon as none is left. :meth:`Attempt.interrupt` stops a call that is due.
 """
 
 from __future__ import annotations
@@ -64,17 +61,15 @@ class Deadlines:
         # The deadline the timer was armed for: when it fires, that deadline
         # is due even if the clock reads a hair earlier (float rounding).
         self._target = 0.0
-        self._interrupting: Interruption | None = None
 
     @property
     def pending(self) -> int:
         """How many calls are pending."""
         return self._pending
 
-    def add(self, call: Deferred[Any], timeout: float, deadline: float) -> None:
-        """Time ``call`` (a hot-path call: the protocol's Deferred), due at
-        ``deadline``, ``timeout`` seconds after it was made. Its callbacks
-        must end it: :meth:`finished` on success, :meth:`end` on failure."""
+    def _add(self, call: Deferred[Any], timeout: float, deadline: float) -> None:
+        """Time ``call`` (an attempt's Deferred), due at ``deadline``,
+        ``timeout`` seconds after it was made."""
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = _Queue()
@@ -100,19 +95,6 @@ class Deadlines:
             self._timer.cancel()
             self._arm(deadline)
 
-    def finished(self, result: T) -> T:
-        """A callback: the call it is on is over; ``result`` passes through."""
-        self._pending -= 1
-        if not self._pending:
-            self._clear()
-        return result
-
-    def end(self) -> None:
-        """A call is over (for an errback, which returns its own result)."""
-        self._pending -= 1
-        if not self._pending:
-            self._clear()
-
     def add_attempt(self, attempt: Attempt, timeout: float | None) -> None:
         """Time ``attempt`` (of the retry loop or a view), whose Deferred
         (``attempt.result``) gets :meth:`attempt_finished` as a callback;
@@ -123,23 +105,17 @@ class Deadlines:
             self._pending += 1
             return
         self._attempts[attempt.result] = attempt
-        self.add(attempt.result, timeout, attempt.deadline)
+        self._add(attempt.result, timeout, attempt.deadline)
 
     def attempt_finished(self, result: T, attempt: Attempt) -> T:
         """A callback: ``attempt`` is over; ``result`` passes through."""
         self._unbounded.discard(attempt)
         if attempt.result is not None:
             self._attempts.pop(attempt.result, None)
-        return self.finished(result)
-
-    def interruption(self) -> Interruption | None:
-        """Why the hot-path call being cancelled is interrupted (``None``: its
-        caller cancelled it). Asked by the call's errback, the first on its
-        Deferred, which :meth:`_interrupt` cancels: nothing else can run in
-        between, and the answer is taken, so that a call the caller's
-        callbacks cancel next is not taken for interrupted too."""
-        why, self._interrupting = self._interrupting, None
-        return why
+        self._pending -= 1
+        if not self._pending:
+            self._clear()
+        return result
 
     def interrupt_all(self, why: Interruption) -> None:
         """Interrupt every pending call (the client is being disconnected)."""
@@ -155,12 +131,6 @@ class Deadlines:
         attempt = self._attempts.get(call)
         if attempt is not None:
             attempt.interrupt(why)
-            return
-        self._interrupting = why
-        try:
-            call.cancel()
-        finally:
-            self._interrupting = None
 
     def _arm(self, deadline: float) -> None:
         self._target = deadline

@@ -3,33 +3,35 @@ through the retry loop otherwise, each under its deadline.
 
 The hot path: when the node a call goes to (the master, or the read node for
 a dirty read) is known and its connection is up, the request is written at
-once, and the caller gets the protocol's own Deferred with one callback pair
-on it: no coroutine, no Deferred of ours, no timer (the deadline joins the
-client's :class:`~txarakoon.cluster.deadlines.Deadlines`). Only when that
-attempt fails and the policy of :mod:`txarakoon.retry` says retry does the
-call enter the retry loop, a coroutine, under the same deadline; the caller's
-Deferred then waits for it (it has been called, and is paused on the retry).
-Every other call starts in the retry loop: discovery, connecting, backoff.
+once with :meth:`~txarakoon.protocol.ArakoonProtocol.submit`, and the caller
+gets the protocol's own Deferred with nothing added to it: no coroutine, no
+Deferred or callback of ours, no timer (the connection times the deadline,
+with one timer for all its requests). A failure comes to
+:meth:`Dispatcher._send_failed` before the caller sees it; when the policy of
+:mod:`txarakoon.retry` says retry, the call enters the retry loop, a
+coroutine, under the same deadline, and the caller's Deferred follows it (it
+stays unfired until the retry ends). Every other call starts in the retry
+loop: discovery, connecting, backoff; its deadline is the client's
+:class:`~txarakoon.cluster.deadlines.Deadlines`'.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Coroutine, Mapping
-from types import MappingProxyType
+from functools import partial
 from typing import Any, TypeVar, cast
 
 from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 from .. import messages, retry
 from ..consistency import Consistent
 from ..errors import NoMasterError, NotConnectedError
-from ..messages import Message
-from ..protocol import CancelledBeforeSending
+from ..messages import Command, Message
+from ..protocol import CancelledBeforeSending, DeadlinePassed, OwnedRequest, RequestInterrupted
 from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
 from .discovery import Discovery
@@ -39,8 +41,14 @@ __all__ = ["Dispatcher"]
 
 T = TypeVar("T")
 
-#: The keywords of the hot path's callbacks: none, and no dict made per call.
-_NO_KEYWORDS: Mapping[str, Any] = MappingProxyType({})
+#: Whether each command takes a consistency (``Message.consistency``, looked
+#: up rather than computed: the hot path asks for every call). Not
+#: ``who_master``, which always runs a discovery.
+_TAKES_CONSISTENCY: Mapping[Command[Any], bool] = {
+    command: command.takes_consistency
+    for command in messages.DECLARED_COMMANDS.values()
+    if command is not messages.WHO_MASTER
+}
 
 
 class Dispatcher:
@@ -73,12 +81,18 @@ class Dispatcher:
         self.read_node = read_node
         self.closed = False
         self._deadlines = Deadlines(clock)
-        # Bound once: the hot path adds them to every call.
-        self._finished = self._deadlines.finished
-        self._failed = self._send_failed
+        # Made once: the hot path uses them for every call. A handler per
+        # node, so that the context of a call is its options alone (no tuple
+        # made per call, for the collector to follow).
+        self._failure_handlers = {name: partial(self._send_failed, name) for name in links}
+        self._seconds = clock.seconds
 
     def interrupt_all(self, why: retry.Interruption) -> None:
         """Stop every pending call (the client is being disconnected)."""
+        for link in self._links.values():
+            protocol = link.protocol
+            if protocol is not None:
+                protocol.interrupt_owned(why)  # the calls of the hot path
         self._deadlines.interrupt_all(why)
 
     def run(
@@ -109,82 +123,88 @@ class Dispatcher:
         ``options`` (what :meth:`using` does for a whole view).
 
         The hot path is written out here, not in a method of its own: it runs
-        for every call, and a call frame is a noticeable part of its cost."""
+        for every call, and a call frame is a noticeable part of its cost. Nor
+        is there a closure here: a variable a lambda uses becomes a cell,
+        made at every call."""
         if self.closed:
             return fail(NotConnectedError(AFTER_DISCONNECT))
-        timeout = self.timeout if options.timeout is None else options.timeout
-        if message.command is messages.WHO_MASTER:
-            asking = cast("Message[Any]", message)
-            return self.run(lambda attempt: self._ask_who_master(asking, attempt), timeout)
-        consistency = message.consistency
-        if consistency is None or consistency is Consistent:
+        timeout = options.timeout
+        if timeout is None:
+            timeout = self.timeout
+        command = message.command
+        takes_consistency = _TAKES_CONSISTENCY.get(command)
+        if takes_consistency is None:
+            if command is messages.WHO_MASTER:
+                return self._who_master(cast("Message[Any]", message), timeout)
+            takes_consistency = command.takes_consistency  # not one of ours
+        if not takes_consistency or message.arguments[0] is Consistent:
             node = self._discovery.master
         else:
             node = self.read_node
         if node is not None:
             protocol = self._links[node].protocol
-            if protocol is not None and protocol.connected:
+            # (A connection's first request takes the retry loop, which knows
+            # what a refusal at connect means: requests_sent is not 0 here.)
+            if protocol is not None and protocol.connected and protocol.requests_sent:
                 # The hot path: the caller gets the protocol's own Deferred,
-                # with one callback pair; no coroutine, no timer of its own.
-                first = not protocol.requests_sent
+                # untouched; the protocol times it, and a failure comes to
+                # _send_failed first.
                 try:
-                    reply = protocol.send(message)
+                    reply = protocol.submit(
+                        message,
+                        self._failure_handlers[node],
+                        options,
+                        self._seconds() + timeout,
+                    )
                 except Exception:
                     pass  # the retry loop meets the error again, and decides
                 else:
-                    deadline = self.clock.seconds() + timeout
-                    self._deadlines.add(reply, timeout, deadline)
-                    reply.addCallbacks(
-                        self._finished,
-                        self._failed,
-                        (),
-                        _NO_KEYWORDS,
-                        (message, options, node, first, deadline),
-                    )
+                    # NodeProtocol.send counts the requests of a connection;
+                    # submit, which is ArakoonProtocol's, does not.
+                    protocol.requests_sent += 1
                     return reply
+        return self._retry_loop(message, options, timeout)
+
+    def _retry_loop(self, message: Message[T], options: CallOptions, timeout: float) -> Deferred[T]:
         return self.run(lambda attempt: self._call(message, options, attempt), timeout)
 
+    def _who_master(self, message: Message[Any], timeout: float) -> Deferred[Any]:
+        return self.run(lambda attempt: self._ask_who_master(message, attempt), timeout)
+
     def _send_failed(
-        self,
-        failure: Failure,
-        message: Message[T],
-        options: CallOptions,
-        node: str,
-        first: bool,
-        deadline: float,
-    ) -> Failure | Deferred[T]:
-        """A hot-path attempt failed: raise what the policy says, or go on
-        in the retry loop under the same deadline (the caller's Deferred then
-        waits for it)."""
-        deadlines = self._deadlines
-        why = deadlines.interruption()
-        error = failure.value
+        self, node: str, request: OwnedRequest, error: BaseException
+    ) -> BaseException | Deferred[Any]:
+        """A hot-path attempt failed: the error to raise, as the policy says,
+        or the retry loop under the same deadline, which the caller's
+        Deferred then follows."""
+        message: Message[Any] = request.message
+        options: CallOptions = request.context
+        deadline = request.deadline
+        assert deadline is not None
         command = message.command
         retry_unknown = command.read_only or (options.retry_idempotent and command.idempotent)
-        raised: BaseException | None = error
-        avoid: set[str] = set()
-        if isinstance(error, CancelledError):
-            if why is not None:
-                # (A request cancelled while it waited unsent was never written.)
-                raised = retry.when_interrupted(
-                    why,
-                    sent=not isinstance(error, CancelledBeforeSending),
-                    retry_unknown=retry_unknown,
-                    last_error=None,
-                    request=repr(message),
-                )
-        elif isinstance(error, Exception):
-            raised = self._give_up(error, message, node, first, retry_unknown, avoid)
-        if raised is None:
-            retrying = self._start(
-                Attempt(deadline),
-                lambda attempt: self._call(message, options, attempt, last=error, avoid=avoid),
-                self.timeout if options.timeout is None else options.timeout,
+        if isinstance(error, RequestInterrupted):
+            # Its deadline, or disconnect(): a hot-path call is never retried then.
+            why = retry.Interruption.DEADLINE if isinstance(error, DeadlinePassed) else error.why
+            assert isinstance(why, retry.Interruption)  # (interrupt_all's)
+            return retry.when_interrupted(
+                why,
+                sent=error.sent,
+                retry_unknown=retry_unknown,
+                last_error=None,
+                request=repr(message),
             )
-            deadlines.end()
-            return retrying
-        deadlines.end()
-        return failure if raised is error else Failure(raised)  # type: ignore[no-untyped-call]
+        if not isinstance(error, Exception):
+            return error
+        avoid: set[str] = set()
+        raised = self._give_up(error, message, node, False, retry_unknown, avoid)
+        if raised is not None:
+            return raised
+        return self._start(
+            Attempt(deadline),
+            lambda attempt: self._call(message, options, attempt, last=error, avoid=avoid),
+            self.timeout if options.timeout is None else options.timeout,
+        )
 
     def _give_up(
         self,

@@ -33,6 +33,13 @@ request was applied):
 Cancelling the Deferred of a request not yet written removes it. Cancelling one
 already written cannot unsend it: it keeps its place, and its reply is read and
 dropped, so every later reply still reaches its own caller.
+
+The owner of a connection (the cluster client) can also send a request with
+:meth:`ArakoonProtocol.submit`: its failures go to the owner's handler before
+its Deferred fires, which may fail it with an error of its own or make it
+follow a retry, and it may have a deadline, timed by one timer per
+connection (:mod:`txarakoon.protocol.owned`). Requests sent as commands are
+not affected.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from twisted.internet.interfaces import IReactorTCP, IStreamClientEndpoint
 from twisted.internet.protocol import ClientFactory
 
 from .connection import DEFAULT_MAX_IN_FLIGHT, ArakoonProtocol
+from .owned import DeadlinePassed, FailureHandler, OwnedRequest, RequestInterrupted
 from .requests import CancelledBeforeSending, SilenceTimeout
 
 __all__ = [
@@ -52,6 +60,10 @@ __all__ = [
     "ArakoonProtocol",
     "ArakoonProtocolFactory",
     "CancelledBeforeSending",
+    "DeadlinePassed",
+    "FailureHandler",
+    "OwnedRequest",
+    "RequestInterrupted",
     "SilenceTimeout",
     "connect",
 ]

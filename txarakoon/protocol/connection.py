@@ -33,6 +33,8 @@ from ..errors import (
 )
 from ..messages import Message, prologue
 from ..reader import NEED_DATA, Reader
+from .owned import OwnedRequests
+from .owner import OwnerMixin
 from .requests import CancelledBeforeSending, Request, SilenceTimeout, fail_all
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "ArakoonProtocol"]
@@ -45,7 +47,7 @@ DEFAULT_MAX_IN_FLIGHT = 1024
 
 @implementer(IPushProducer)
 class ArakoonProtocol(
-    Protocol, TimeoutMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
+    Protocol, TimeoutMixin, OwnerMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
 ):
     """A pipelined client connection to one Arakoon node.
 
@@ -118,6 +120,7 @@ class ArakoonProtocol(
         # Bound once, not once per request.
         self._canceller = self._cancel
         self._bytes_received = 0  # see bytes_received
+        self._owned = OwnedRequests(clock, self._deadlines_passed)
 
     # -- ClientMixin ----------------------------------------------------------
 
@@ -305,15 +308,19 @@ class ArakoonProtocol(
             self._write(unsent.popleft())
 
     def _cancel(self, deferred: Deferred[Any]) -> None:
+        if self._owned.cancel_following(deferred):
+            return  # its request failed, and its owner is retrying it
         for request in self._unsent:
             if request.deferred is deferred:
                 self._unsent.remove(request)
+                request.untime()
                 deferred.errback(CancelledBeforeSending())
                 return
         for request in self._sent:
             if request.deferred is deferred:
                 # Its reply will still come: keep the FIFO place, drop the value.
                 request.cancelled = True
+                request.untime()
                 return
 
     def _finished(self) -> bool:

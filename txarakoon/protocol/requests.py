@@ -30,6 +30,9 @@ class Request:
 
     __slots__ = ("cancelled", "data", "deferred", "message")
 
+    #: Only the requests of an owner have one (:mod:`txarakoon.protocol.owned`).
+    deadline: float | None = None
+
     def __init__(self, message: Message[Any], data: bytes, deferred: Deferred[Any]) -> None:
         self.message = message
         self.data = data
@@ -43,6 +46,9 @@ class Request:
     def reject(self, error: BaseException) -> None:
         if not self.cancelled:
             self.deferred.errback(error)
+
+    def untime(self) -> None:
+        """Drop its deadline (it has none)."""
 
 
 def fail_all(sent: Iterable[Request], unsent: Iterable[Request], cause: BaseException) -> None:

@@ -1,0 +1,185 @@
+"""What a pipelined ``get`` costs, reply included, through ``ArakoonProtocol``
+and through ``ArakoonClient``'s hot path, without I/O: the connection's
+transport is in memory and the canned replies of :mod:`bench.canned_server`
+answer what it writes, so only the client's CPU is measured (and the same
+canned server's for both). As in ``python -m bench``, each reply's callback
+sends the next request, keeping 1, 10, 100 or 1,000 in flight.
+
+Run from the repository root::
+
+    python -m bench.round_trip                    # this checkout
+    python -m bench.round_trip --against main     # and another commit, interleaved
+
+With ``--against``, that commit's ``txarakoon`` is exported (as
+:mod:`bench.call_cost` does) and measured in the same process, alternating
+with this checkout's, so that load that comes and goes on a shared machine
+weighs on both alike. Each figure is the best of ``--repeat`` runs of
+``--requests`` requests, in CPU time. The cluster client's timers (deadlines,
+silence) are the reactor's, which is not running: the pump cleans its queue
+of cancelled timers as a reactor's turn does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.testing import StringTransport
+
+from bench.call_cost import ROOT, export
+from bench.canned_server import Peer, Replies
+
+KEY = b"key"
+IN_FLIGHT = (1, 10, 100, 1000)
+
+
+class _Wire(StringTransport):
+    """A transport whose bytes the canned server's peer answers on :meth:`pump`."""
+
+    def __init__(self, protocol: Any) -> None:
+        super().__init__()
+        self.protocol = protocol
+        self.peer = Peer(Replies(100))
+
+    def pump(self) -> bool:
+        """Deliver the replies to what was written; whether there were any."""
+        data = self.value()
+        if not data:
+            return False
+        self.clear()
+        replies = self.peer.receive(data)
+        if replies:
+            self.protocol.dataReceived(replies)
+        return True
+
+
+class _Endpoint:
+    """Connects a protocol of the given factory to a :class:`_Wire` at once."""
+
+    def __init__(self) -> None:
+        self.wires: list[_Wire] = []
+
+    def connect(self, factory: Any) -> Deferred[Any]:
+        protocol = factory.buildProtocol(None)
+        wire = _Wire(protocol)
+        self.wires.append(wire)
+        protocol.makeConnection(wire)
+        return succeed(protocol)
+
+    def pump(self) -> None:
+        while any([wire.pump() for wire in self.wires]):
+            pass
+        reactor.runUntilCurrent()  # type: ignore[attr-defined]  # (no call is due)
+
+
+def pipeline(
+    call: Callable[[], Deferred[Any]], pump: Callable[[], None], in_flight: int, total: int
+) -> float:
+    """CPU seconds (of this process: the time it waits for a shared CPU is not
+    counted) to get ``total`` replies with ``in_flight`` requests outstanding."""
+    issued = completed = 0
+
+    def on_reply(_: Any) -> None:
+        nonlocal issued, completed
+        completed += 1
+        if issued < total:
+            issued += 1
+            call().addCallbacks(on_reply, on_error)
+
+    def on_error(failure: Any) -> None:
+        raise RuntimeError(f"a request failed: {failure.value!r}")
+
+    gc.collect()
+    start = time.process_time()
+    for _ in range(min(in_flight, total)):
+        issued += 1
+        call().addCallbacks(on_reply, on_error)
+    while completed < total:
+        pump()
+    return time.process_time() - start
+
+
+def cases(package: str) -> dict[str, Callable[[int, int], float]]:
+    """The pipelines to time with ``package`` (``txarakoon`` or an export),
+    each a function of (in flight, requests)."""
+    protocol_module = importlib.import_module(f"{package}.protocol")
+    cluster_module = importlib.import_module(f"{package}.cluster")
+    config_module = importlib.import_module(f"{package}.config")
+
+    endpoint = _Endpoint()
+    protocol = protocol_module.ArakoonProtocol(b"arakoon")
+    endpoint.connect(_Factory(protocol))
+    config = config_module.ClusterConfig(b"arakoon", {"canned": (["127.0.0.1"], 1)})
+    client = cluster_module.ArakoonClient(
+        config, reactor, endpoint_factory=lambda node, host: endpoint
+    )
+    first = client.get(KEY)  # the master found and connected before timing
+    endpoint.pump()
+    assert first.called and first.result == b"v" * 100, first.result
+
+    return {
+        "ArakoonProtocol": lambda in_flight, total: pipeline(
+            lambda: protocol.get(KEY), endpoint.pump, in_flight, total
+        ),
+        "ArakoonClient": lambda in_flight, total: pipeline(
+            lambda: client.get(KEY), endpoint.pump, in_flight, total
+        ),
+    }
+
+
+class _Factory:
+    """A factory handing out one protocol built already."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def buildProtocol(self, addr: object) -> Any:
+        return self.protocol
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", metavar="REV", help="also measure this commit")
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=7)
+    options = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        variants = {"this checkout": cases("txarakoon")}
+        if options.against:
+            sys.path.insert(0, tmp)
+            variants = {options.against: cases(export(options.against, Path(tmp))), **variants}
+        best: dict[tuple[str, str, int], float] = {}
+        for _ in range(options.repeat):
+            for in_flight in IN_FLIGHT:
+                for variant, runs in variants.items():
+                    for label, run in runs.items():
+                        seconds = run(in_flight, options.requests) / options.requests
+                        key = (variant, label, in_flight)
+                        best[key] = min(best.get(key, seconds), seconds)
+    print("µs per get (reply included), best of", options.repeat)
+    header = f"{'in flight':>9}"
+    for variant in variants:
+        header += f"  {variant + ': protocol':>24} {'client':>8} {'ratio':>6}"
+    print(header)
+    for in_flight in IN_FLIGHT:
+        row = f"{in_flight:>9}"
+        for variant in variants:
+            raw = best[variant, "ArakoonProtocol", in_flight] * 1e6
+            ours = best[variant, "ArakoonClient", in_flight] * 1e6
+            row += f"  {raw:>24.2f} {ours:>8.2f} {raw / ours:>6.2f}"
+        print(row)
+    print("(ratio = protocol's time / client's: the client's throughput over the protocol's)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""What the owner of a connection (the cluster client) may do beyond the
+commands: send a request whose failures it handles first, under a deadline,
+and interrupt its requests (see :mod:`txarakoon.protocol.owned`)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.interfaces import IReactorTime
+
+from ..errors import NotConnectedError
+from ..messages import Message
+from .owned import (
+    DeadlinePassed,
+    FailureHandler,
+    OwnedRequest,
+    OwnedRequests,
+    RequestInterrupted,
+    due,
+)
+from .requests import Request
+
+__all__ = ["OwnerMixin"]
+
+T = TypeVar("T")
+
+
+class _Connection(Protocol):
+    """What :class:`OwnerMixin` uses of the :class:`ArakoonProtocol` it is
+    part of: its queues (written, unsent) and how it writes."""
+
+    _unsent: deque[Request]
+
+    @property
+    def connected(self) -> int: ...
+
+    @property
+    def clock(self) -> IReactorTime | None: ...
+
+    @property
+    def _sent(self) -> deque[Request]: ...
+
+    @property
+    def _owned(self) -> OwnedRequests: ...
+
+    @property
+    def _canceller(self) -> Callable[[Deferred[Any]], None]: ...
+
+    def _can_write(self) -> bool: ...
+
+    def _write(self, request: Request) -> None: ...
+
+
+class OwnerMixin:
+    """The owner's methods of :class:`~txarakoon.protocol.ArakoonProtocol`."""
+
+    def submit(
+        self: _Connection,
+        message: Message[T],
+        handler: FailureHandler,
+        context: Any = None,
+        deadline: float | None = None,
+    ) -> Deferred[T]:
+        """Send ``message`` for the owner of this connection: the Deferred
+        fires with the reply, with nothing added to it on the way; a failure
+        goes to ``handler`` first.
+
+        :param handler: called as ``handler(request, error)`` with the
+            :class:`~txarakoon.protocol.owned.OwnedRequest` (its ``message``,
+            ``context`` and ``deadline``) before its Deferred fails; it returns
+            the exception to fail it with, or a Deferred (a retry) for it to
+            follow.
+        :param context: kept with the request, for ``handler``.
+        :param deadline: when (on the protocol's clock) the request fails
+            with :class:`~txarakoon.protocol.owned.DeadlinePassed`, given to
+            ``handler`` like any failure; ``None``: never.
+
+        A request that cannot be sent (not connected) fails at once, without
+        ``handler``: nothing was queued. Its caller cancelling it is not a
+        failure for ``handler`` either: it fails with ``CancelledError``.
+        """
+        data = message.serialize()
+        owned = self._owned
+        if not self.connected:
+            if deadline is not None:
+                owned.check(deadline)  # bad input raises all the same
+            return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
+        if deadline is not None:
+            if owned.timer is not None and deadline.__class__ is float and deadline >= owned.latest:
+                # OwnedRequests.add when the timer needs no change, written
+                # out: nearly every request takes it, and a call costs. (A
+                # timer is armed: there is a clock; NaN is never >=.)
+                owned.timed += 1
+                owned.latest = deadline
+            else:
+                deadline = owned.check(deadline)  # raises before anything is sent
+                owned.add(deadline)
+        request = OwnedRequest(
+            message, data, Deferred(self._canceller), handler, context, deadline, owned
+        )
+        if self._can_write():
+            self._write(request)
+        else:
+            self._unsent.append(request)
+        return request.deferred
+
+    def interrupt_owned(self: _Connection, why: object) -> None:
+        """Stop every pending request sent with :meth:`submit`: each fails
+        through its handler with
+        :class:`~txarakoon.protocol.owned.RequestInterrupted` (``why``).
+        Written ones keep their place, their replies read and dropped; unsent
+        ones are dropped."""
+        sent = [request for request in self._sent if isinstance(request, OwnedRequest)]
+        unsent = [request for request in self._unsent if isinstance(request, OwnedRequest)]
+        if unsent:
+            self._unsent = deque(r for r in self._unsent if not isinstance(r, OwnedRequest))
+        for request in sent:
+            _stop(request, RequestInterrupted(why, sent=True))
+        for request in unsent:
+            _stop(request, RequestInterrupted(why, sent=False))
+
+    def _deadlines_passed(self: _Connection, now: float) -> None:
+        """The deadline timer fired: fail the requests due at ``now``."""
+        owned = self._owned
+        sent, unsent, earliest = due(self._sent, self._unsent, now, owned.ordered)
+        if unsent:
+            dropped = set(unsent)
+            self._unsent = deque(r for r in self._unsent if r not in dropped)
+        # Armed before the requests fail: their handlers and callbacks may
+        # send more, which must find the timer in place.
+        if earliest is not None:
+            owned.arm(earliest)
+        for request in sent:
+            _stop(request, DeadlinePassed(sent=True))
+        for request in unsent:
+            _stop(request, DeadlinePassed(sent=False))
+
+
+def _stop(request: OwnedRequest, error: RequestInterrupted) -> None:
+    # (Unless the callbacks of one stopped before it ended it already.)
+    if not request.cancelled and not request.deferred.called:
+        request.reject(error)  # which marks it cancelled: its reply is dropped
