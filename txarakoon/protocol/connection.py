@@ -4,20 +4,17 @@ documentation for its failure semantics)."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from contextlib import suppress
 from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
-    IDelayedCall,
     IPushProducer,
     IReactorTime,
 )
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -35,7 +32,8 @@ from ..messages import Message, prologue
 from ..reader import NEED_DATA, Reader
 from .owned import OwnedRequests
 from .owner import OwnerMixin
-from .requests import CancelledBeforeSending, Request, SilenceTimeout, fail_all
+from .requests import CancelledBeforeSending, Request, fail_all
+from .silence import SilenceTimer
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "ArakoonProtocol"]
 
@@ -47,7 +45,7 @@ DEFAULT_MAX_IN_FLIGHT = 1024
 
 @implementer(IPushProducer)
 class ArakoonProtocol(
-    Protocol, TimeoutMixin, OwnerMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
+    Protocol, SilenceTimer, OwnerMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
 ):
     """A pipelined client connection to one Arakoon node.
 
@@ -428,25 +426,3 @@ class ArakoonProtocol(
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
         fail_all(sent, unsent, cause)
-
-    def timeoutConnection(self) -> None:
-        """The server sent nothing for ``silence_timeout`` seconds while
-        replies were owed (TimeoutMixin)."""
-        error = SilenceTimeout(
-            f"no reply for {self.silence_timeout} s with {len(self._sent)} requests pending"
-        )
-        self.log.warn("Aborting a silent connection: {error}", error=error)
-        self._abort(error)
-
-    def callLater(self, period: float, function: Callable[[], object]) -> IDelayedCall:
-        """Schedule TimeoutMixin's timer on the injected clock (its default
-        is the global reactor)."""
-        assert self.clock is not None
-        return self.clock.callLater(period, function)
-
-    def _time_silence(self, seconds: float | None) -> None:
-        """Start (``seconds``) or stop (``None``) the silence timer."""
-        self.setTimeout(seconds)  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
-
-    def _stop_silence_timer(self) -> None:
-        self._time_silence(None)
