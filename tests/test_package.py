@@ -18,10 +18,12 @@ SANS_IO = [
     "txarakoon.codes",
     "txarakoon.consistency",
     "txarakoon.errors",
+    "txarakoon.master_claims",
     "txarakoon.messages",
     "txarakoon.reader",
     "txarakoon.retry",
     "txarakoon.sequence",
+    "txarakoon.sessions",
 ]
 
 FORBIDDEN = ("twisted", "zope", "socket", "_socket", "ssl", "asyncio", "select")

@@ -50,7 +50,7 @@ from .messages import Message, prologue
 from .reader import NEED_DATA, Reader
 from .ssl_context import ClientContext
 
-__all__ = ["SocketClient"]
+__all__ = ["ClosedOnExit", "SocketClient"]
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +96,6 @@ def _address(address: object) -> Address:
     return host, port
 
 
-def _set_keepalive(sock: socket.socket, keepalive: KeepAlive) -> None:
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for option, value in (
-        ("TCP_KEEPIDLE", keepalive.idle),
-        ("TCP_KEEPINTVL", keepalive.interval),
-        ("TCP_KEEPCNT", keepalive.probes),
-    ):
-        # Not every system has every knob (macOS lacks TCP_KEEPIDLE).
-        if hasattr(socket, option):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-
-
 def _readable_now(sock: socket.socket) -> bool:
     """Whether ``sock`` has something to read (bytes, or the end of the
     stream) at once."""
@@ -125,7 +113,28 @@ class _EndOfStream(EOFError):
     """The server closed the connection before the reply was complete."""
 
 
-class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
+_Closes = TypeVar("_Closes", bound="ClosedOnExit")
+
+
+class ClosedOnExit:
+    """A blocking client that a ``with`` block closes at its end."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Closes) -> _Closes:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SocketClient(ClosedOnExit, ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     """A blocking connection to one Arakoon node.
 
     Every method of :class:`~txarakoon.client.ClientMixin` and
@@ -253,7 +262,7 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
             # add a delayed-ACK round trip to every call.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.keepalive is not None and self.keepalive.enabled:
-                _set_keepalive(sock, self.keepalive)
+                self.keepalive.set_on(sock)
             sock.sendall(prologue(self.cluster_id))
         except BaseException:
             sock.close()
@@ -272,14 +281,6 @@ class SocketClient(ClientMixin[Sync], AdminMixin[Sync], AbstractClient):
     def __enter__(self) -> SocketClient:
         self.connect()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- mapping aliases --------------------------------------------------------
 

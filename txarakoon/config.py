@@ -17,9 +17,19 @@ import configparser
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ClusterConfig", "ConfigError", "KeepAlive", "NodeConfig", "TLSConfig"]
+if TYPE_CHECKING:
+    import socket
+
+__all__ = [
+    "ClusterConfig",
+    "ConfigError",
+    "KeepAlive",
+    "NodeConfig",
+    "TLSConfig",
+    "check_client_settings",
+]
 
 _TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 
@@ -89,6 +99,21 @@ class KeepAlive:
     idle: int = 20
     interval: int = 20
     probes: int = 3
+
+    def set_on(self, sock: socket.socket) -> None:
+        """Turn keepalive on for ``sock``, as configured (raises
+        :class:`OSError` as ``setsockopt`` does)."""
+        import socket  # here: importing the configuration opens no socket module
+
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for option, value in (
+            ("TCP_KEEPIDLE", self.idle),
+            ("TCP_KEEPINTVL", self.interval),
+            ("TCP_KEEPCNT", self.probes),
+        ):
+            # Not every system has every knob (macOS lacks TCP_KEEPIDLE).
+            if hasattr(socket, option):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 @dataclass(frozen=True)
@@ -249,6 +274,31 @@ class ClusterConfig:
             lines += ["", f"[{node.name}]", f"ip = {', '.join(node.hosts)}"]
             lines.append(f"client_port = {node.port}")
         return "\n".join(lines) + "\n"
+
+
+def check_client_settings(
+    config: ClusterConfig,
+    read_node: str | None,
+    timeout: float,
+    connect_timeout: float,
+    silence_timeout: float,
+    stall_interval: float | None = None,
+) -> None:
+    """Refuse a cluster client's settings before it connects anywhere: the
+    configuration's type, a ``read_node`` (``None``: not given) that is no
+    node of it, and a duration (seconds) that is not positive."""
+    if not isinstance(config, ClusterConfig):
+        raise TypeError(f"config must be a ClusterConfig, not {config!r}")
+    if read_node is not None and read_node not in config.nodes:
+        raise ValueError(f"read_node {read_node!r} is not a node of the cluster")
+    for name, value in (
+        ("timeout", timeout),
+        ("connect_timeout", connect_timeout),
+        ("silence_timeout", silence_timeout),
+        ("stall_interval", stall_interval),
+    ):
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be positive, not {value}")
 
 
 def _client_tls(

@@ -9,13 +9,13 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from .. import master_claims, messages, retry
+from ..blocking import ClosedOnExit
 from ..client import ClientMixin, Sync
 from ..codec import DEFAULT_MAX_REPLY_LENGTH
-from ..config import ClusterConfig
+from ..config import ClusterConfig, check_client_settings
 from ..consistency import Consistent
 from ..errors import NoMasterError, NotConnectedError
 from ..messages import Message
@@ -36,7 +36,7 @@ CLOSED = "the client is closed: after close(), make a new BlockingArakoonClient"
 _DEFAULT = CallOptions()
 
 
-class BlockingArakoonClient(ClientMixin[Sync]):
+class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
     """A blocking client for a whole Arakoon cluster, for scripts and tools
     without a reactor: each command method returns its value (or raises).
 
@@ -77,17 +77,7 @@ class BlockingArakoonClient(ClientMixin[Sync]):
         max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
         random: _random.Random | None = None,
     ) -> None:
-        if not isinstance(config, ClusterConfig):
-            raise TypeError(f"config must be a ClusterConfig, not {config!r}")
-        if read_node is not None and read_node not in config.nodes:
-            raise ValueError(f"read_node {read_node!r} is not a node of the cluster")
-        for name, value in (
-            ("timeout", timeout),
-            ("connect_timeout", connect_timeout),
-            ("silence_timeout", silence_timeout),
-        ):
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, not {value}")
+        check_client_settings(config, read_node, timeout, connect_timeout, silence_timeout)
         self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
         self.config = config
         self.timeout = timeout
@@ -170,17 +160,6 @@ class BlockingArakoonClient(ClientMixin[Sync]):
             for link in self._links.values():
                 link.close()
 
-    def __enter__(self) -> BlockingArakoonClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- calls ------------------------------------------------------------------
 
     @contextmanager
@@ -230,13 +209,7 @@ class BlockingArakoonClient(ClientMixin[Sync]):
             try:
                 return link.send(message, deadline)
             except DeadlineReached as reached:
-                raise retry.when_interrupted(
-                    retry.Interruption.DEADLINE,
-                    sent=reached.sent,
-                    retry_unknown=True,
-                    last_error=None,
-                    request=repr(message),
-                ) from None
+                raise reached.error(repr(message), retry_unknown=True) from None
 
     def _call(self, message: Message[T], options: CallOptions, deadline: float) -> T:
         """The retry loop: attempts until one succeeds, the policy of
@@ -265,13 +238,7 @@ class BlockingArakoonClient(ClientMixin[Sync]):
                 first = link.requests_sent == 0
                 return link.send(message, deadline)
             except DeadlineReached as reached:
-                raise retry.when_interrupted(
-                    retry.Interruption.DEADLINE,
-                    sent=reached.sent,
-                    retry_unknown=retry_unknown,
-                    last_error=last,
-                    request=request,
-                ) from last
+                raise reached.error(request, retry_unknown=retry_unknown, last_error=last) from last
             except Exception as error:
                 decision = retry.after_failure(
                     error, first_on_connection=first, retry_unknown=retry_unknown, request=request

@@ -13,7 +13,7 @@ from ..blocking import SocketClient
 from ..config import KeepAlive, NodeConfig
 from ..errors import ConnectionLost, ProtocolViolation, RequestNotProcessed, RequestTimeout
 from ..messages import Message
-from ..retry import Symptom
+from ..retry import Interruption, Symptom, when_interrupted
 from ..ssl_context import ClientContext, TLSFailure
 
 __all__ = ["DeadlineReached", "Link", "LinkSettings"]
@@ -34,6 +34,18 @@ class DeadlineReached(Exception):
     def __init__(self, sent: bool) -> None:
         super().__init__("the call's deadline ran out")
         self.sent = sent
+
+    def error(
+        self, request: str, *, retry_unknown: bool, last_error: BaseException | None = None
+    ) -> BaseException:
+        """What the call of ``request`` raises, by the retry policy."""
+        return when_interrupted(
+            Interruption.DEADLINE,
+            sent=self.sent,
+            retry_unknown=retry_unknown,
+            last_error=last_error,
+            request=request,
+        )
 
 
 @dataclass(frozen=True)

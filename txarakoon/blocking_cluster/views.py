@@ -5,25 +5,19 @@ or as a session that reads its own writes; the blocking counterparts of
 from __future__ import annotations
 
 import logging
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from .. import messages
 from ..admin import AdminMixin
 from ..client import ClientMixin, Sync
-from ..consistency import AtLeast, Consistent
-from ..errors import InconsistentRead
 from ..messages import Message
 from ..retry import CallOptions
+from ..sessions import SESSION_CALLS, TXID_LOST, OptionsView, ReadsOwnWrites, View, run_blocking
 
 __all__ = ["CallOptions", "Calls", "ClientView", "NodeClient", "ReadYourWrites"]
 
 T = TypeVar("T")
 
 log = logging.getLogger("txarakoon.blocking_cluster")
-
-
-#: The calls of a session: the client's defaults.
-_DEFAULT = CallOptions()
 
 
 class Calls(Protocol):
@@ -37,22 +31,14 @@ class Calls(Protocol):
     def send_to(self, name: str, message: Message[T]) -> T: ...
 
 
-class ClientView(ClientMixin[Sync]):
+class ClientView(OptionsView[Calls], ClientMixin[Sync]):
     """The commands of a :class:`BlockingArakoonClient`, with per-call settings."""
-
-    def __init__(self, client: Calls, options: CallOptions) -> None:
-        self.client = client
-        self.options = options
-
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
 
     def _process(self, message: Message[T]) -> T:
         return self.client.submit(message, self.options)
 
 
-class NodeClient(ClientMixin[Sync], AdminMixin[Sync]):
+class NodeClient(View[Calls], ClientMixin[Sync], AdminMixin[Sync]):
     """Commands sent to one named node, without master discovery or retries.
 
     Calls share the client's connection to that node and its default deadline
@@ -63,21 +49,17 @@ class NodeClient(ClientMixin[Sync], AdminMixin[Sync]):
     """
 
     def __init__(self, client: Calls, name: str) -> None:
-        self.client = client
+        super().__init__(client)
         self.name = name
 
     def __repr__(self) -> str:
         return f"<NodeClient {self.name}>"
 
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
-
     def _process(self, message: Message[T]) -> T:
         return self.client.send_to(self.name, message)
 
 
-class ReadYourWrites(ClientMixin[Sync]):
+class ReadYourWrites(ReadsOwnWrites[Calls], ClientMixin[Sync]):
     """A session over a :class:`BlockingArakoonClient` whose reads see its own
     writes, as :class:`txarakoon.cluster.ReadYourWrites` does.
 
@@ -93,39 +75,11 @@ class ReadYourWrites(ClientMixin[Sync]):
     call returns: it succeeded).
     """
 
-    def __init__(self, client: Calls) -> None:
-        self.client = client
-        self.txid: AtLeast | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
+    def _txid_lost(self, message: Message[Any], error: Exception) -> None:
+        log.info(TXID_LOST.format(command=message.command.name, error=error))
 
     def _process(self, message: Message[T]) -> T:
-        client = self.client
-        if not message.command.read_only:
-            result = client.submit(message, _DEFAULT)
-            try:
-                txid = client.submit(messages.GET_TXID(), _DEFAULT)
-            except Exception as error:
-                # The write's own outcome is what the caller asked for: it
-                # succeeded. Without its txid, only the master is sure to
-                # have it, so the session reads there until the next write.
-                self.txid = None
-                log.info(
-                    "read_your_writes: after %s succeeded, get_txid failed (%s); "
-                    "reading from the master until the next write",
-                    message.command.name,
-                    error,
-                )
-                return result
-            if isinstance(txid, AtLeast) and (self.txid is None or txid.i > self.txid.i):
-                self.txid = txid
-            return result
-        if message.consistency is not Consistent or self.txid is None:
-            return client.submit(message, _DEFAULT)
-        fresh = Message(message.command, (self.txid, *message.arguments[1:]))
-        try:
-            return client.submit(fresh, _DEFAULT)
-        except InconsistentRead:
-            return client.submit(message, _DEFAULT)
+        return run_blocking(self._route(message, self._submit))
+
+    def _submit(self, message: Message[T]) -> T:
+        return self.client.submit(message, SESSION_CALLS)

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 
 from .. import messages, retry
 from ..client import Async, ClientMixin
-from ..config import ClusterConfig, NodeConfig
+from ..config import ClusterConfig, NodeConfig, check_client_settings
 from ..messages import Message
 from .calls import Attempt, CallOptions
 from .discovery import Discovery
@@ -106,18 +106,9 @@ class ArakoonClient(ClientMixin[Async], Service):
         endpoint_factory: EndpointFactory | None = None,
         random: _random.Random | None = None,
     ) -> None:
-        if read_node is not None and read_node not in config.nodes:
-            raise ValueError(f"read_node {read_node!r} is not a node of the cluster")
-        for name, value in (
-            ("timeout", timeout),
-            ("connect_timeout", connect_timeout),
-            ("silence_timeout", silence_timeout),
-            ("stall_interval", stall_interval),
-        ):
-            if value is None:
-                continue
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, not {value}")
+        check_client_settings(
+            config, read_node, timeout, connect_timeout, silence_timeout, stall_interval
+        )
         self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
         self.config = config
         self.reactor = reactor
@@ -160,12 +151,8 @@ class ArakoonClient(ClientMixin[Async], Service):
         # silence timeout would never come first.
         self._stalls: StallWatch | None = None
         if len(self._links) > 1 and stall_interval < silence_timeout:
-            self._stalls = StallWatch(
-                self.clock, self._links, self._discovery, stall_interval, connect_timeout
-            )
+            self._stalls = StallWatch(self._discovery, stall_interval)
         self._dispatch = Dispatcher(
-            self.clock,
-            self._links,
             self._discovery,
             self._backoff,
             self._random,

@@ -24,7 +24,9 @@ class Discovery:
     """The master of one client's cluster: asked once, shared by every call
     waiting for it, forgotten when a failure says it may have moved.
 
-    :param links: the client's link to each node, by name.
+    :param links: the client's link to each node, by name (the other parts
+        of the client read them here: ``links``, ``clock``,
+        ``question_timeout``).
     :param question_timeout: how long each ``who_master`` question may take.
     :param closed: whether the client was disconnected (an answer found
         since is not cached).
@@ -40,9 +42,9 @@ class Discovery:
         rng: random.Random,
         closed: Callable[[], bool],
     ) -> None:
-        self._links = links
-        self._clock = clock
-        self._question_timeout = question_timeout
+        self.links = links
+        self.clock = clock
+        self.question_timeout = question_timeout
         self._random = rng
         self._closed = closed
         self.master: str | None = None
@@ -72,7 +74,7 @@ class Discovery:
             self.master = None
         if hint is not None:
             name = hint.decode("utf-8", "replace")
-            if name in self._links:
+            if name in self.links:
                 self._hint = name
 
     def stop(self) -> None:
@@ -94,14 +96,14 @@ class Discovery:
     async def _discover(self) -> str:
         """One round of :func:`txarakoon.master_claims.discover` (the rule both
         flavours follow), asking each node it names over the node's link."""
-        order = master_claims.order(self._links, self._random, self._hint)
+        order = master_claims.order(self.links, self._random, self._hint)
         self._hint = None
         symptoms: dict[str, Symptom] = {}
-        some_link = next(iter(self._links.values()), None)
+        some_link = next(iter(self.links.values()), None)
         cluster_id = None if some_link is None else some_link.settings.cluster_id
         plan = master_claims.discover(
             order,
-            self._links,
+            self.links,
             lambda name, error: symptoms.get(name, Symptom.TRANSIENT),
             None if cluster_id is None else cluster_id.decode("utf-8", "replace"),
         )
@@ -122,7 +124,7 @@ class Discovery:
                 return master
 
     async def _who_master_on(self, name: str) -> str | None:
-        link = self._links[name]
+        link = self.links[name]
         tls = link.settings.tls is not None
         try:
             protocol = await link.get()
@@ -132,7 +134,7 @@ class Discovery:
             raise _Failed(error, symptom_of(error, first_reply=False, tls=tls)) from None
         first = protocol.requests_sent == 0
         question = protocol.send(messages.WHO_MASTER())
-        question.addTimeout(self._question_timeout, self._clock)
+        question.addTimeout(self.question_timeout, self.clock)
         try:
             answer = await question
         except CancelledError:

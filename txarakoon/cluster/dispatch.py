@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 from twisted.internet.defer import CancelledError, Deferred, fail
-from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
 
@@ -35,7 +34,6 @@ from ..protocol import CancelledBeforeSending, DeadlinePassed, OwnedRequest, Req
 from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
 from .discovery import Discovery
-from .links import NodeLink
 
 __all__ = ["Dispatcher"]
 
@@ -54,7 +52,9 @@ _TAKES_CONSISTENCY: Mapping[Command[Any], bool] = {
 class Dispatcher:
     """Sends the calls of one cluster client.
 
-    :param links: the client's link to each node, by name.
+    It reaches the nodes through ``discovery`` (its ``links``, on its
+    ``clock``).
+
     :param timeout: the default deadline of a call (seconds).
     :param read_node: the node dirty reads go to first.
     :ivar closed: set by the client's ``disconnect()``; calls then fail.
@@ -64,17 +64,15 @@ class Dispatcher:
 
     def __init__(
         self,
-        clock: IReactorTime,
-        links: Mapping[str, NodeLink],
         discovery: Discovery,
         backoff: retry.Backoff,
         rng: random.Random,
         timeout: float,
         read_node: str,
     ) -> None:
-        self.clock = clock
-        self._links = links
         self._discovery = discovery
+        self.clock = clock = discovery.clock
+        self._links = links = discovery.links
         self._backoff = backoff
         self._random = rng
         self.timeout = timeout

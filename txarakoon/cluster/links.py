@@ -360,13 +360,6 @@ def set_keepalive(protocol: ArakoonProtocol, keepalive: KeepAlive) -> None:
     if handle is None or not keepalive.enabled:
         return
     try:
-        handle.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for option, value in (
-            ("TCP_KEEPIDLE", keepalive.idle),
-            ("TCP_KEEPINTVL", keepalive.interval),
-            ("TCP_KEEPCNT", keepalive.probes),
-        ):
-            if hasattr(socket, option):
-                handle.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+        keepalive.set_on(handle)
     except OSError as error:
         log.debug("Cannot set TCP keepalive: {error}", error=error)

@@ -26,19 +26,17 @@ silent intervals add up to it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from twisted.internet.defer import CancelledError, Deferred, DeferredList
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from .. import messages
 from ..protocol import SilenceTimeout
 from .discovery import Discovery
-from .links import NodeLink, NodeProtocol
+from .links import NodeProtocol
 
 __all__ = ["StallWatch"]
 
@@ -58,28 +56,22 @@ class _Silence:
 
 class StallWatch:
     """The stall check of one cluster client (the
-    :class:`~txarakoon.cluster.links.SilenceHooks` of its connections).
+    :class:`~txarakoon.cluster.links.SilenceHooks` of its connections). It
+    asks its questions as ``discovery`` does, each within its
+    ``question_timeout``.
 
     :param interval: ``stall_interval``: the silence after which the others
         are asked, and between two rounds of questions.
-    :param question_timeout: how long each ``who_master`` question may take.
     """
 
     log = Logger()
 
-    def __init__(
-        self,
-        clock: IReactorTime,
-        links: Mapping[str, NodeLink],
-        discovery: Discovery,
-        interval: float,
-        question_timeout: float,
-    ) -> None:
-        self._clock = clock
-        self._links = links
+    def __init__(self, discovery: Discovery, interval: float) -> None:
         self._discovery = discovery
+        self._clock = discovery.clock
+        self._links = discovery.links
+        self._question_timeout = discovery.question_timeout
         self.interval = interval
-        self._question_timeout = question_timeout
         self._silences: WeakKeyDictionary[NodeProtocol, _Silence] = WeakKeyDictionary()
         self._round: Deferred[None] | None = None
 

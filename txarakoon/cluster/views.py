@@ -3,7 +3,7 @@ session that reads its own writes."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from twisted.internet.defer import CancelledError, Deferred, fail
 from twisted.logger import Logger
@@ -11,36 +11,25 @@ from twisted.logger import Logger
 from .. import messages
 from ..admin import AdminMixin
 from ..client import Async, ClientMixin
-from ..consistency import AtLeast, Consistent
-from ..errors import InconsistentRead, NotConnectedError
+from ..errors import NotConnectedError
 from ..messages import Message
-from .calls import AFTER_DISCONNECT, Attempt, CallOptions, Calls
+from ..sessions import SESSION_CALLS, TXID_LOST, OptionsView, ReadsOwnWrites, View
+from .calls import AFTER_DISCONNECT, Attempt, Calls
 from .links import NodeLink
 
 __all__ = ["ClientView", "NodeClient", "ReadYourWrites"]
 
 T = TypeVar("T")
 
-#: The calls of a session: the client's defaults.
-_DEFAULT = CallOptions()
 
-
-class ClientView(ClientMixin[Async]):
+class ClientView(OptionsView[Calls], ClientMixin[Async]):
     """The commands of an :class:`ArakoonClient`, with per-call settings."""
-
-    def __init__(self, client: Calls, options: CallOptions) -> None:
-        self.client = client
-        self.options = options
-
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
 
     def _process(self, message: Message[T]) -> Deferred[T]:
         return self.client.submit(message, self.options)
 
 
-class NodeClient(ClientMixin[Async], AdminMixin[Async]):
+class NodeClient(View[Calls], ClientMixin[Async], AdminMixin[Async]):
     """Commands sent to one named node, without master discovery or retries.
 
     Calls share the client's connection to that node and its default deadline
@@ -52,13 +41,9 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
     """
 
     def __init__(self, client: Calls, link: NodeLink) -> None:
-        self.client = client
+        super().__init__(client)
         self._link = link
         self.name = link.node.name
-
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
 
     def _process(self, message: Message[T]) -> Deferred[T]:
         client = self.client
@@ -100,7 +85,7 @@ class NodeClient(ClientMixin[Async], AdminMixin[Async]):
             protocol.close()
 
 
-class ReadYourWrites(ClientMixin[Async]):
+class ReadYourWrites(ReadsOwnWrites[Calls], ClientMixin[Async]):
     """A session over an :class:`ArakoonClient` whose reads see its own writes.
 
     After each write made through the session, it asks the master for its txid
@@ -117,42 +102,11 @@ class ReadYourWrites(ClientMixin[Async]):
 
     log = Logger()
 
-    def __init__(self, client: Calls) -> None:
-        self.client = client
-        self.txid: AtLeast | None = None
-
-    @property
-    def connected(self) -> bool:
-        return self.client.connected
+    def _txid_lost(self, message: Message[Any], error: Exception) -> None:
+        self.log.info(TXID_LOST, command=message.command.name, error=error)
 
     def _process(self, message: Message[T]) -> Deferred[T]:
-        return Deferred.fromCoroutine(self._route(message))
+        return Deferred.fromCoroutine(self._route(message, self._submit))
 
-    async def _route(self, message: Message[T]) -> T:
-        client = self.client
-        if not message.command.read_only:
-            result = await client.submit(message, _DEFAULT)
-            try:
-                txid = await client.submit(messages.GET_TXID(), _DEFAULT)
-            except Exception as error:
-                # The write's own outcome is what the caller asked for: it
-                # succeeded. Without its txid, only the master is sure to
-                # have it, so the session reads there until the next write.
-                self.txid = None
-                self.log.info(
-                    "read_your_writes: after {command} succeeded, get_txid failed ({error}); "
-                    "reading from the master until the next write",
-                    command=message.command.name,
-                    error=error,
-                )
-                return result
-            if isinstance(txid, AtLeast) and (self.txid is None or txid.i > self.txid.i):
-                self.txid = txid
-            return result
-        if message.consistency is not Consistent or self.txid is None:
-            return await client.submit(message, _DEFAULT)
-        fresh = Message(message.command, (self.txid, *message.arguments[1:]))
-        try:
-            return await client.submit(fresh, _DEFAULT)
-        except InconsistentRead:
-            return await client.submit(message, _DEFAULT)
+    def _submit(self, message: Message[T]) -> Deferred[T]:
+        return self.client.submit(message, SESSION_CALLS)

@@ -131,10 +131,7 @@ class OwnedRequest(Request):
         """It no longer has a deadline (answered, failed, cancelled)."""
         if self.deadline is not None:
             self.deadline = None
-            owned = self.owned
-            owned.timed -= 1
-            if not owned.timed:
-                owned.stop()
+            self.owned.one_untimed()
 
 
 class OwnedRequests:
@@ -198,6 +195,12 @@ class OwnedRequests:
         elif deadline < self._target:
             timer.cancel()
             self.arm(deadline)
+
+    def one_untimed(self) -> None:
+        """A request with a deadline no longer has it."""
+        self.timed -= 1
+        if not self.timed:
+            self.stop()
 
     def arm(self, deadline: float) -> None:
         """Set the timer for ``deadline``, the earliest one pending."""

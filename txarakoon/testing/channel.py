@@ -84,24 +84,25 @@ def _node(cluster: ArakoonCluster, word: str) -> str:
     return word
 
 
-def _count(cluster: ArakoonCluster, word: str) -> int:
-    try:
-        value = int(word)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ControlError(f"must be a whole number, 0 or more, not {word!r}")
-    return value
+def _at_least_zero(
+    convert: Callable[[str], float], what: str
+) -> Callable[[ArakoonCluster, str], float]:
+    """A word parsed by ``convert`` into a finite number, 0 or more."""
+
+    def parse(cluster: ArakoonCluster, word: str) -> float:
+        try:
+            value = convert(word)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise ControlError(f"must be {what}, 0 or more, not {word!r}")
+        return value
+
+    return parse
 
 
-def _seconds(cluster: ArakoonCluster, word: str) -> float:
-    try:
-        value = float(word)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise ControlError(f"must be a number of seconds, 0 or more, not {word!r}")
-    return value
+_count = _at_least_zero(int, "a whole number")
+_seconds = _at_least_zero(float, "a number of seconds")
 
 
 def _positive_seconds(cluster: ArakoonCluster, word: str) -> float:
