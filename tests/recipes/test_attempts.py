@@ -292,3 +292,21 @@ def test_an_increment_of_text_that_is_no_counter_raises_before_writing() -> None
     driver = Driver(add_one)
     with pytest.raises(ValueError, match="decimal ASCII"):
         driver.answer([b"seven"])
+
+
+def test_fn_failing_after_an_unknown_outcome_is_outcome_unknown_caused_by_it() -> None:
+    seen: list[bytes | None] = []
+
+    def fails_the_second_time(old: bytes | None) -> bytes:
+        seen.append(old)
+        if len(seen) > 1:
+            raise ValueError("no")
+        return b"x"
+
+    driver = Driver(fails_the_second_time)
+    driver.answer([b"7"])
+    driver.answer(unknown())
+    with pytest.raises(UpdateOutcomeUnknown) as raised:
+        driver.answer([b"8", None])
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert raised.value.markers == (marker(1),)

@@ -195,9 +195,14 @@ def plan(
         for marker, found in zip(unresolved, markers, strict=True):
             if found is not None:
                 return (yield from _clean(unresolved[marker], tuple(unresolved), deadline, now))
-        new = fn(old)
-        if new is not None:
-            new = STRING.check(new)
+        try:
+            new = fn(old)
+            if new is not None:
+                new = STRING.check(new)
+        except Exception as error:
+            if unresolved:
+                raise failed(error) from error
+            raise
         if old is None and new is None and not unresolved:
             return Done(None)
         marker = new_marker()
