@@ -14,6 +14,7 @@ import pytest_twisted
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.threads import deferToThread
 
+from txarakoon import messages
 from txarakoon.blocking import SocketClient
 from txarakoon.consistency import AtLeast
 from txarakoon.errors import (
@@ -23,49 +24,53 @@ from txarakoon.errors import (
     NoLongerMaster,
     NotFound,
     NotMaster,
+    OutcomeUnknown,
 )
+from txarakoon.recipes import MARKER_PREFIX, increment
 from txarakoon.sequence import AssertRange, Delete, DeletePrefix, Set
+from txarakoon.testing.holds import touching
+from txarakoon.testing.trial import memory_cluster_client
 
 # -- the code under test --------------------------------------------------------
 
 
-async def increment(client: Any, key: bytes) -> int:
-    """Add one to the counter at ``key`` with compare-and-swap; the new count.
+async def count_visit(client: Any) -> int:
+    """Count one visit; the new count.
 
-    ``client`` is anything with the client API: an ``ArakoonProtocol``, an
-    ``ArakoonClient``.
+    ``client`` is a cluster client (an ``ArakoonClient``).
+    :func:`~txarakoon.recipes.increment` adds one exactly once, even when the
+    master dies in the middle of the write, where a loop of ``get`` and
+    ``test_and_set`` would count twice or not at all.
     """
-    while True:
-        try:
-            current: bytes | None = await client.get(key)
-        except NotFound:
-            current = None
-        wanted = b"%d" % (int(current or b"0") + 1)
-        # test_and_set returns the value it found: equal to ours means it swapped.
-        if await client.test_and_set(key, current, wanted) == current:
-            return int(wanted)
+    return await increment(client, b"visits")
 
 
 # -- synchronous tests: an in-memory cluster, no sockets, no reactor --------------------
 
 
-def test_increment_counts_from_one(arakoon_client: Any, arakoon_resolve: Any) -> None:
-    assert arakoon_resolve(increment(arakoon_client, b"visits")) == 1
-    assert arakoon_resolve(increment(arakoon_client, b"visits")) == 2
-    assert arakoon_resolve(arakoon_client.get(b"visits")) == b"2"
+def test_increment_counts_from_one(
+    arakoon_memory_cluster_client: Any, arakoon_resolve: Any
+) -> None:
+    client = arakoon_memory_cluster_client
+    assert arakoon_resolve(count_visit(client)) == 1
+    assert arakoon_resolve(count_visit(client)) == 2
+    assert arakoon_resolve(client.get(b"visits")) == b"2"
 
 
-def test_concurrent_increments_lose_no_update(arakoon_cluster: Any, arakoon_resolve: Any) -> None:
-    # Two connections race; the loser of each swap tries again.
-    first = arakoon_cluster.connect_in_memory().client
-    second = arakoon_cluster.connect_in_memory().client
+def test_concurrent_increments_lose_no_update(
+    arakoon_cluster: Any, arakoon_memory_cluster_client: Any, arakoon_resolve: Any
+) -> None:
+    # Two clients race; the loser of each attempt reads and tries again.
+    first = arakoon_memory_cluster_client
+    second = memory_cluster_client(arakoon_cluster)
     both = gatherResults(
         [
-            Deferred.fromCoroutine(increment(first, b"visits")),
-            Deferred.fromCoroutine(increment(second, b"visits")),
+            Deferred.fromCoroutine(count_visit(first)),
+            Deferred.fromCoroutine(count_visit(second)),
         ]
     )
     assert sorted(arakoon_resolve(both)) == [1, 2]
+    arakoon_resolve(second.disconnect())
 
 
 def test_bytes_move_only_when_flushed(arakoon_client: Any, arakoon_cluster: Any) -> None:
@@ -79,12 +84,42 @@ def test_increment_survives_losing_the_master(
     arakoon_cluster: Any, arakoon_memory_cluster_client: Any, arakoon_resolve: Any
 ) -> None:
     client = arakoon_memory_cluster_client  # an ArakoonClient: it finds the master
-    assert arakoon_resolve(increment(client, b"visits")) == 1
+    assert arakoon_resolve(count_visit(client)) == 1
     arakoon_resolve(arakoon_cluster.kill("n0"))
     # The others name n0 until its lease runs out, then elect n1: about 11 s,
     # which arakoon_resolve lets pass on the cluster's clock at once.
-    assert arakoon_resolve(increment(client, b"visits")) == 2
+    assert arakoon_resolve(count_visit(client)) == 2
     assert arakoon_cluster.master == "n1"
+
+
+def test_an_increment_in_flight_when_the_master_dies_counts_once(
+    arakoon_cluster: Any, arakoon_memory_cluster_client: Any, arakoon_resolve: Any
+) -> None:
+    client = arakoon_memory_cluster_client
+    assert arakoon_resolve(count_visit(client)) == 1
+    # n0 applies the next write of the counter, but dies before it answers.
+    hold = arakoon_cluster.hold_replies("n0", touching(messages.SEQUENCE, b"visits"))
+    counting = Deferred.fromCoroutine(count_visit(client))
+    arakoon_resolve(hold.when_held())
+    arakoon_resolve(hold.kill())
+    # Not 3: the recipe read its marker on the new master, so it did not retry.
+    assert arakoon_resolve(counting) == 2
+    assert arakoon_resolve(client.prefix(MARKER_PREFIX)) == []
+
+
+def test_a_plain_write_in_flight_when_the_master_dies_is_outcome_unknown(
+    arakoon_cluster: Any, arakoon_memory_cluster_client: Any, arakoon_resolve: Any
+) -> None:
+    client = arakoon_memory_cluster_client
+    # n0 reads the next set, and dies before executing it.
+    hold = arakoon_cluster.hold_replies("n0", messages.SET, applied=False)
+    written = client.set(b"key", b"value")
+    arakoon_resolve(hold.when_held())
+    arakoon_resolve(hold.kill())
+    with pytest.raises(OutcomeUnknown):
+        arakoon_resolve(written)
+    # Dropped, this time: only reading the key can tell.
+    assert arakoon_resolve(client.multi_get_option([b"key"])) == [None]
 
 
 @pytest.mark.arakoon(3, lag=1)
@@ -226,7 +261,7 @@ def test_a_frozen_master_is_replaced_after_its_lease(
 
 @pytest_twisted.ensureDeferred
 async def test_increment_over_tcp(arakoon_cluster_client: Any) -> None:
-    assert await increment(arakoon_cluster_client, b"visits") == 1
+    assert await count_visit(arakoon_cluster_client) == 1
     assert await arakoon_cluster_client.get(b"visits") == b"1"
 
 

@@ -330,6 +330,9 @@ def test_every_client_method_sends_a_request_the_channel_accepts(
         client.set_going_down("n1", True),
         client.set_max_connections("n1", 3),
         client.set_max_connections("n1", None),
+        client.hold_replies("n1", "set"),
+        client.hold_replies("n1", "sequence", False, 2, "counter"),
+        client.release("n1"),
         client.catch_up(),
         client.drop_master(),
         client.elect("n2"),
@@ -338,3 +341,48 @@ def test_every_client_method_sends_a_request_the_channel_accepts(
     ]
     assert replies == ["ok"] * len(replies)
     assert client.call("state").startswith("ok {")
+
+
+def test_hold_replies_holds_the_next_write_until_release(
+    cluster: ArakoonCluster, channel: Channel
+) -> None:
+    client = cluster.connect_in_memory("n0").client
+    assert channel("hold_replies n0 set") == ["ok"]
+    written = client.set(b"k", b"v")
+    cluster.flush()
+    assert not written.called
+    assert cluster["n0"].store.get(b"k") == b"v"  # applied: only the reply waits
+    assert channel("held n0", "release n0") == ["ok 1", "ok"]
+    cluster.flush()
+    assert written.called
+
+
+def test_hold_replies_of_a_key_catches_only_the_requests_about_it(
+    cluster: ArakoonCluster, channel: Channel
+) -> None:
+    client = cluster.connect_in_memory("n0").client
+    assert channel("hold_replies n0 set false 1 b") == ["ok"]
+    first, second = client.set(b"a", b"1"), client.set(b"b", b"2")
+    cluster.flush()
+    assert first.called and not second.called
+    assert cluster["n0"].store.get(b"b") is None  # held unexecuted
+
+
+def test_held_answers_once_the_hold_caught_its_request(
+    cluster: ArakoonCluster, channel: Channel
+) -> None:
+    client = cluster.connect_in_memory("n0").client
+    channel("hold_replies n0 set")
+    assert channel("held n0") == []
+    client.set(b"k", b"v")
+    cluster.flush()
+    assert channel.transport.value() == b"ok 1\n"
+
+
+def test_held_on_a_node_that_holds_nothing_is_an_error(channel: Channel) -> None:
+    assert channel("held n1") == ["error n1 holds nothing (hold_replies first)"]
+
+
+def test_hold_replies_names_a_command(channel: Channel) -> None:
+    (reply,) = channel("hold_replies n0 frobnicate")
+    assert reply.startswith("error hold_replies COMMAND: no command 'frobnicate'")

@@ -23,6 +23,7 @@ from txarakoon.cluster import ArakoonClient, NodeClient
 from txarakoon.messages import Statistics, Version
 from txarakoon.paging import iter_range, iter_range_entries, iter_rev_range_entries
 from txarakoon.protocol import ArakoonProtocol
+from txarakoon.recipes import increment, update
 from txarakoon.sequence import Set
 
 if sys.version_info >= (3, 11):
@@ -197,3 +198,17 @@ def paged_items(proto: ArakoonProtocol) -> None:
         AsyncIterator[tuple[bytes, bytes]],
     )
     iter_range_entries(proto, None, True, None, True, bogus=1)  # type: ignore[call-arg]
+
+
+async def recipe_results(
+    cluster: ArakoonClient, blocking: BlockingArakoonClient, proto: ArakoonProtocol
+) -> None:
+    assert_type(update(cluster, b"k", lambda old: old), Deferred[bytes | None])
+    assert_type(await update(cluster, b"k", lambda old: None), bytes | None)
+    assert_type(update(blocking, b"k", lambda old: old, timeout=2), bytes | None)
+    assert_type(increment(cluster, b"n"), Deferred[int])
+    assert_type(await increment(cluster, b"n", 5), int)
+    assert_type(increment(blocking, b"n", -1), int)
+    update(proto, b"k", lambda old: old)  # type: ignore[call-overload]
+    update(blocking, b"k", lambda old: 42)  # type: ignore[arg-type, return-value]
+    increment(blocking, b"n", "1")  # type: ignore[call-overload]

@@ -81,6 +81,8 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
         self.config = config
         self.timeout = timeout
+        self.backoff = backoff
+        self.jitter = jitter
         self.connect_timeout = connect_timeout
         self._random = random or _random.Random()
         settings = LinkSettings(

@@ -32,6 +32,10 @@ request                                    what it does
 ``drop_connections NODE``                  ``cluster[NODE].drop_connections()``
 ``going_down NODE BOOL``                   ``cluster[NODE].going_down = BOOL``
 ``max_connections NODE N|none``            ``cluster[NODE].max_connections = N``
+``hold_replies NODE COMMAND [BOOL``        ``cluster.hold_replies(NODE, ...)``: hold the next COUNT
+``[COUNT [KEY]]]``                         COMMAND requests (about KEY), executed if BOOL
+``held NODE``                              ``ok N`` once NODE's last hold caught its requests
+``release NODE``                           release NODE's holds (``kill NODE`` drops them)
 =========================================  =====================================================
 """
 
@@ -63,6 +67,7 @@ from .control_grammar import (
     encode_error,
     encode_ok,
 )
+from .hold_controls import command_named, held, hold
 
 __all__ = [
     "CONTROLS",
@@ -271,6 +276,19 @@ CONTROLS: Final[Mapping[str, Control]] = _table(
             (NODE, Parameter("N|none", _or_none(_count))),
             _on_node(_setter("max_connections")),
         ),
+        Control(
+            "hold_replies",
+            (
+                NODE,
+                Parameter("COMMAND", command_named),
+                Parameter("BOOL", _flag, True),
+                Parameter("COUNT", _count, True),
+                Parameter("KEY", lambda cluster, word: word, True),
+            ),
+            hold,
+        ),
+        Control("held", (NODE,), held),
+        Control("release", (NODE,), _on_node(lambda node: node.holds.release())),
     ]
 )
 

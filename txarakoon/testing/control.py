@@ -163,6 +163,32 @@ class Controls(Generic[R]):
         """Whether node ``name`` answers new connections with 0x10 GoingDown."""
         return self.call("going_down", name, going_down)
 
+    def hold_replies(
+        self,
+        name: str,
+        command: str,
+        applied: bool = True,
+        count: int = 1,
+        key: str | None = None,
+    ) -> R:
+        """Node ``name`` holds the next ``count`` requests of ``command`` (a
+        command's name, e.g. ``"sequence"``), only those about ``key`` if
+        given: executed at once with their replies held if ``applied``, else
+        held unexecuted (see :mod:`txarakoon.testing.holds`). Then
+        :meth:`release` them, or :meth:`kill` the node with them unsent."""
+        if key is None:
+            return self.call("hold_replies", name, command, applied, count)
+        return self.call("hold_replies", name, command, applied, count, key)
+
+    def held(self, name: str) -> R:
+        """Answered (with how many it holds) once node ``name``'s last hold
+        caught its requests."""
+        return self.call("held", name)
+
+    def release(self, name: str) -> R:
+        """Answer what node ``name`` holds, and hold nothing more."""
+        return self.call("release", name)
+
     def set_max_connections(self, name: str, count: int | None) -> R:
         """Node ``name`` refuses connections beyond ``count`` with 0xfe
         MaxConnections (``None``: no limit)."""

@@ -3,7 +3,7 @@
 :class:`~txarakoon.testing.cluster.ArakoonCluster`.
 
 Elections, the lease and its timing parameters, ``drop_master``, kills,
-revivals, freezes and injected NoLongerMaster answers; the timeline they
+revivals, freezes, injected NoLongerMaster answers and held replies; the timeline they
 follow is described in :mod:`txarakoon.testing.cluster`, and
 :class:`~txarakoon.testing.mastership.Mastership` keeps it. Each control
 first agrees on the lease renewals due by now (:meth:`~ClusterControls.keep_time`),
@@ -15,6 +15,7 @@ from __future__ import annotations
 from twisted.internet.defer import Deferred, succeed
 
 from .access import ClusterAccess
+from .holds import HeldReplies, Match
 from .mastership import Mastership
 from .replication import Replication
 
@@ -162,3 +163,22 @@ class ClusterControls(ClusterAccess):
         NoLongerMaster. ``applied``: whether those writes are applied anyway
         (default, what production usually did) or not. Mastership is unchanged."""
         self.node(name).no_longer_master(count, applied)
+
+    def hold_replies(
+        self, name: str, match: Match, *, applied: bool = True, count: int = 1
+    ) -> HeldReplies:
+        """Make node ``name`` hold back the next ``count`` requests that
+        ``match`` (a command's declaration, e.g. ``messages.SEQUENCE``, or a
+        predicate ``(command, arguments) -> bool``). With ``applied`` each is
+        executed at once and only its reply is held; without, the request
+        waits unexecuted. The handle's ``release()`` answers them, its
+        ``kill()`` kills the node with them unsent (see
+        :mod:`txarakoon.testing.holds`)."""
+        node = self.node(name)
+        if not node.alive:
+            raise ValueError(f"cannot hold the replies of {name}: it is dead")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a whole number, 1 or more, not {count!r}")
+        hold = HeldReplies(name, match, applied, count, self.kill)
+        node.holds.add(hold)
+        return hold

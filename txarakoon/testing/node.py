@@ -73,6 +73,7 @@ from ..errors import ArakoonError, GoingDown, MaxConnections
 from ..messages import Command, Statistics
 from .commands import ARAKOON_VERSION, AdminCommands, ReadCommands, WriteCommands
 from .core import handlers_of
+from .holds import Holds
 from .links import MemoryLinks
 from .quoting import NO_LONGER_MASTER_MESSAGE, ocaml_quoted
 from .server import NodeProtocol
@@ -120,6 +121,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         gets 0xfe ``too many clients`` at once and is closed (§1.3).
     :ivar reply_delay: seconds (on the cluster clock) each reply waits before
         it is written; the request itself is executed at once.
+    :ivar holds: the requests it holds back (``cluster.hold_replies``).
     """
 
     noisy = False
@@ -133,6 +135,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         self.max_connections: int | None = None
         self.reply_delay = 0.0
         self.cut_after: int | None = None
+        self.holds = Holds()
         self._stalled = False
         self._frozen = False
         self._alive = True
@@ -274,6 +277,9 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
     def execute(self, command: Command[Any], arguments: tuple[Any, ...]) -> Any:
         """Run ``command`` with its handler: the result, or a Deferred of it."""
         self.cluster.keep_time()
+        hold = self.holds.catching(command, arguments)
+        if hold is not None:
+            return hold.hold(lambda: _HANDLERS[command](self, *arguments))
         return _HANDLERS[command](self, *arguments)
 
     # -- life cycle, driven by the cluster ------------------------------------
@@ -322,6 +328,7 @@ class ArakoonNode(ReadCommands, WriteCommands, AdminCommands, ServerFactory):
         """Die like a killed process: refuse connections, stop serving; fires
         once every connection is closed."""
         self._alive = False
+        self.holds.dropped()
         return self.stop_serving()
 
     def restart(self) -> None:

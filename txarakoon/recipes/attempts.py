@@ -1,0 +1,250 @@
+"""The attempts of one safe update, sans-IO: which request comes next, and
+what each outcome proves.
+
+:func:`plan` is the whole algorithm of :func:`txarakoon.recipes.update` as a
+generator, driven by a client's I/O (as :func:`txarakoon.master_claims.discover`
+is)::
+
+    steps = plan(key, fn, deadline=..., now=..., ...)
+    request = next(steps)               # a Read, Write, Clean or Pause
+    request = steps.send(outcome)       # its result, or the exception it raised
+    ...                                 # until StopIteration(Done) or an exception
+
+No Twisted, no sockets, no clock of its own: ``now`` is given.
+
+Why it never guesses
+--------------------
+Each attempt writes one sequence: ``Assert(key, old)``, the change
+(``Set(key, new)``, or ``Delete(key)`` when ``fn`` returns ``None``) and
+``Set(marker, key)``, where ``marker`` is a key of that attempt alone. The
+sequence is atomic, so the marker is present exactly when the attempt was
+applied, and since every attempt asserts the value it read, at most one
+attempt is applied (another writer's change fails the assertion).
+
+A write whose outcome is unknown leaves its marker *unresolved*. Every
+read of the key reads every unresolved marker with it, in one consistent
+read on the master, so a marker seen there was set before that value was
+read: its attempt applied, and the update is done (the value that attempt
+wrote is returned, ``fn`` is not run again). A marker absent at that read
+proves nothing yet: during an election the write may still commit. If it
+commits after the read, it changes the key (it asserted an older value and
+wrote a new one), so the next attempt's assertion fails, and the read after
+that conflict finds the marker. Once an attempt is applied on the master, any
+earlier write is decided; so when an attempt succeeds, the markers of all
+attempts are removed (``Replace(marker, None)``, idempotent: never
+``Delete``, which fails a sequence when the key is absent, nor
+``DeletePrefix``, which a failing sequence does not undo, PROTOCOL.md D19).
+At the deadline with a marker still unresolved, the update raises
+:class:`UpdateOutcomeUnknown`, which names the markers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..codec import STRING
+from ..errors import AssertionFailed, ConnectionFailure, OutcomeUnknown, RequestTimeout
+from ..retry import Backoff, Schedule
+from ..sequence import Assert, Delete, Replace, Set, Step
+
+__all__ = [
+    "MARKER_PREFIX",
+    "Clean",
+    "Done",
+    "Pause",
+    "Read",
+    "Request",
+    "UpdateOutcomeUnknown",
+    "Updater",
+    "Write",
+    "plan",
+]
+
+#: The prefix of every marker key; a marker's value is the key it updates.
+#: Markers are ordinary keys: ``range`` and ``prefix`` over it see them.
+MARKER_PREFIX: Final = b"txarakoon/recipes/markers/"
+
+#: What an update computes: the new value from the old one (``None``: absent).
+Updater = Callable[[bytes | None], bytes | None]
+
+
+@dataclass(frozen=True)
+class Read:
+    """Read ``keys`` (the key, then each unresolved marker) in one consistent
+    read on the master: ``multi_get_option``; the outcome is its list."""
+
+    keys: tuple[bytes, ...]
+    timeout: float
+
+    def call(self, client: Any) -> Any:
+        return client.using(timeout=self.timeout).multi_get_option(list(self.keys))
+
+
+@dataclass(frozen=True)
+class Write:
+    """Write one attempt's sequence; the outcome is ``None`` when applied."""
+
+    steps: tuple[Step, ...]
+    marker: bytes
+    timeout: float
+
+    def call(self, client: Any) -> Any:
+        return client.using(timeout=self.timeout).sequence(list(self.steps))
+
+
+@dataclass(frozen=True)
+class Clean:
+    """Remove ``markers`` (``Replace(marker, None)`` each: idempotent)."""
+
+    markers: tuple[bytes, ...]
+    timeout: float
+
+    def call(self, client: Any) -> Any:
+        steps = [Replace(marker, None) for marker in self.markers]
+        return client.using(timeout=self.timeout).sequence(steps)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Wait ``seconds`` before the next attempt (a backoff after a conflict)."""
+
+    seconds: float
+
+
+#: What the plan asks its driver to do next.
+Request = Read | Write | Clean | Pause
+
+
+@dataclass(frozen=True)
+class Done:
+    """The update was applied once: ``value`` is what it wrote (``None``: the
+    key is absent). ``stray_markers`` could not be removed before the
+    deadline (left under :data:`MARKER_PREFIX`, each holding ``key``)."""
+
+    value: bytes | None
+    stray_markers: tuple[bytes, ...] = ()
+
+
+class UpdateOutcomeUnknown(OutcomeUnknown):
+    """An update's deadline came with an attempt whose outcome is still
+    unknown: it may have been applied (once), or not at all.
+
+    :ivar markers: the markers of those attempts, left in place: one found
+        present later means its attempt was applied. Remove them with
+        ``replace(marker, None)`` once decided.
+    """
+
+    def __init__(self, reason: object, request: str, markers: tuple[bytes, ...]) -> None:
+        super().__init__(reason, request)
+        self.markers = markers
+
+
+def _unknown(error: BaseException) -> bool:
+    """Whether a failed write may have been applied."""
+    return isinstance(error, ConnectionFailure) and error.applied is None
+
+
+def plan(
+    key: bytes,
+    fn: Updater,
+    *,
+    deadline: float,
+    now: Callable[[], float],
+    backoff: Backoff,
+    rng: random.Random,
+    new_marker: Callable[[], bytes],
+) -> Generator[Request, Any, Done]:
+    """Yield the requests of one update of ``key`` to ``fn(old)`` in turn,
+    receive each outcome (a result, or the exception the request raised),
+    and return :class:`Done`; raise what the update fails with.
+
+    :param deadline: when to give up, on the clock ``now`` reads.
+    :param backoff: the delays between attempts after a conflict.
+    :param rng: the jitter of those delays.
+    :param new_marker: a new marker key (under :data:`MARKER_PREFIX`), unique.
+    """
+    request = f"update({key!r})"
+    # The new value of each attempt whose outcome is unknown, by its marker.
+    unresolved: dict[bytes, bytes | None] = {}
+    schedule = Schedule(backoff, rng)
+
+    def failed(error: BaseException) -> BaseException:
+        if not unresolved:
+            return error
+        return UpdateOutcomeUnknown(error, request, tuple(unresolved))
+
+    def timed_out() -> BaseException:
+        applied = None if unresolved else False
+        return RequestTimeout("no answer within the deadline", request, applied=applied)
+
+    def expired() -> BaseException:
+        return failed(last if last is not None and not unresolved else timed_out())
+
+    last: BaseException | None = None
+    while True:
+        remaining = deadline - now()
+        if remaining <= 0:
+            raise expired()
+        outcome = yield Read((key, *unresolved), remaining)
+        if isinstance(outcome, BaseException):
+            raise failed(outcome)
+        old, *markers = outcome
+        for marker, found in zip(unresolved, markers, strict=True):
+            if found is not None:
+                return (yield from _clean(unresolved[marker], tuple(unresolved), deadline, now))
+        try:
+            new = fn(old)
+            if new is not None:
+                new = STRING.check(new)
+        except Exception as error:
+            if unresolved:
+                raise failed(error) from error
+            raise
+        if old is None and new is None and not unresolved:
+            return Done(None)
+        marker = new_marker()
+        change: tuple[Step, ...] = ()
+        if new is not None:
+            change = (Set(key, new),)
+        elif old is not None:
+            change = (Delete(key),)
+        steps = (Assert(key, old), *change, Set(marker, key))
+        remaining = deadline - now()
+        if remaining <= 0:
+            raise expired()
+        outcome = yield Write(steps, marker, remaining)
+        if not isinstance(outcome, BaseException):
+            markers_written = (*unresolved, marker)
+            return (yield from _clean(new, markers_written, deadline, now))
+        if _unknown(outcome):
+            unresolved[marker] = new
+            last = outcome
+            continue
+        if not isinstance(outcome, AssertionFailed):
+            raise failed(outcome)
+        last = outcome
+        wait = schedule.next_wait(deadline - now())
+        if wait is None:
+            raise expired()
+        yield Pause(wait)
+
+
+def _clean(
+    value: bytes | None, markers: tuple[bytes, ...], deadline: float, now: Callable[[], float]
+) -> Generator[Request, Any, Done]:
+    """Remove ``markers`` after the update was applied (writing ``value``):
+    again after an unknown outcome until the deadline, at least once."""
+    while True:
+        outcome = yield Clean(markers, max(deadline - now(), _CLEAN_AT_LEAST))
+        if not isinstance(outcome, BaseException):
+            return Done(value)
+        if not _unknown(outcome) or deadline - now() <= 0:
+            return Done(value, markers)
+
+
+#: The least time the removal of the markers is given, even past the
+#: deadline: the update itself was applied, and strays are a nuisance.
+_CLEAN_AT_LEAST: Final = 1.0
