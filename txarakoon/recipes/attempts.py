@@ -52,6 +52,7 @@ from ..sequence import Assert, Delete, Replace, Set, Step
 
 __all__ = [
     "MARKER_PREFIX",
+    "STRAY_MARKERS",
     "Clean",
     "Done",
     "Pause",
@@ -60,6 +61,7 @@ __all__ = [
     "UpdateOutcomeUnknown",
     "Updater",
     "Write",
+    "carry",
     "plan",
 ]
 
@@ -232,6 +234,39 @@ def plan(
         yield Pause(wait)
 
 
+def carry(
+    client: Any,
+    steps: Generator[Request, Any, Done],
+    sleep: Callable[[float], Any],
+    passes: tuple[type[BaseException], ...] = (),
+) -> Generator[Any, Any, Done]:
+    """Carry the requests of ``steps`` (a :func:`plan`) to ``client``: yield
+    what each call returns, and give ``steps`` what comes back, or the
+    exception raised there. The Twisted flavour yields Deferreds (run it with
+    ``Deferred.fromCoroutine``); the blocking one's calls have returned or
+    raised by then (:func:`txarakoon.sessions.run_blocking`). An exception of
+    ``passes`` (a cancellation) ends the update instead."""
+    outcome: Any = None
+    try:
+        while True:
+            try:
+                request = steps.send(outcome)
+            except StopIteration as stop:
+                done: Done = stop.value
+                return done
+            try:
+                if isinstance(request, Pause):
+                    outcome = yield sleep(request.seconds)
+                else:
+                    outcome = yield request.call(client)
+            except passes:
+                raise
+            except Exception as error:
+                outcome = error
+    finally:
+        steps.close()
+
+
 def _clean(
     value: bytes | None, markers: tuple[bytes, ...], deadline: float, now: Callable[[], float]
 ) -> Generator[Request, Any, Done]:
@@ -244,6 +279,10 @@ def _clean(
         if not _unknown(outcome) or deadline - now() <= 0:
             return Done(value, markers)
 
+
+#: Logged (a format with ``markers``) when an update was applied but its
+#: markers could not be removed.
+STRAY_MARKERS: Final = "An update was applied, but its markers {markers} could not be removed"
 
 #: The least time the removal of the markers is given, even past the
 #: deadline: the update itself was applied, and strays are a nuisance.
