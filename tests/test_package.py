@@ -24,6 +24,7 @@ SANS_IO = [
     "txarakoon.retry",
     "txarakoon.sequence",
     "txarakoon.sessions",
+    "txarakoon.stall_rule",
 ]
 
 FORBIDDEN = ("twisted", "zope", "socket", "_socket", "ssl", "asyncio", "select")

@@ -26,11 +26,10 @@ each thread its own client.
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import ssl
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from .admin import AdminMixin
 from .client import AbstractClient, ClientMixin, Sync
@@ -47,7 +46,8 @@ from .errors import (
 )
 from .keys import Key
 from .messages import Message, prologue
-from .reader import NEED_DATA, Reader
+from .reader import Reader
+from .socket_reads import EndOfStream, Patience, read_reply, readable_now
 from .ssl_context import ClientContext
 
 __all__ = ["ClosedOnExit", "SocketClient"]
@@ -55,10 +55,6 @@ __all__ = ["ClosedOnExit", "SocketClient"]
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: How much a single ``recv`` asks for. Replies are read through a buffer, so a
-#: reply of many small fields costs few system calls.
-READ_SIZE: Final = 64 * 1024
 
 Address = tuple[str, int]
 
@@ -94,23 +90,6 @@ def _address(address: object) -> Address:
     if not 0 < port < 65536:
         raise ValueError(f"address {address!r}: the port must be 1 to 65535")
     return host, port
-
-
-def _readable_now(sock: socket.socket) -> bool:
-    """Whether ``sock`` has something to read (bytes, or the end of the
-    stream) at once."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    if hasattr(select, "poll"):  # select() cannot watch descriptors past 1023
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(0))
-    readable, _, _ = select.select([sock], [], [], 0)
-    return bool(readable)
-
-
-class _EndOfStream(EOFError):
-    """The server closed the connection before the reply was complete."""
 
 
 _Closes = TypeVar("_Closes", bound="ClosedOnExit")
@@ -315,13 +294,28 @@ class SocketClient(ClosedOnExit, ClientMixin[Sync], AdminMixin[Sync], AbstractCl
             return self.tls.failure(error, *self.address, first_reply=first)
         return error
 
-    def send(self, message: Message[T]) -> T:
+    def send(self, message: Message[T], patience: Patience | None = None) -> T:
         """Send a declared :class:`~txarakoon.messages.Message` and return its
         value: what every command method does, for clients built on this one
-        (the blocking cluster client sends its requests so)."""
-        return self._process(message)
+        (the blocking cluster client sends its requests so).
 
-    def _process(self, message: Message[T]) -> T:
+        :param patience: how long to wait for the reply's bytes, instead of
+            :attr:`timeout` for each wait (:data:`txarakoon.socket_reads.Patience`):
+            asked before each wait with the silence so far (about 0 after a
+            chunk), it answers the next wait, or ``None`` to give up with
+            :class:`RequestTimeout`. Between two waits it may do what it
+            likes (the cluster client asks other nodes whether this one
+            stalled), but must not raise. The request is still written within
+            :attr:`timeout`.
+        """
+        return self._process(message, patience)
+
+    def readable(self) -> bool:
+        """Whether bytes (or the end of the stream) wait to be read on the
+        connection right now; ``False`` when not connected."""
+        return self._socket is not None and readable_now(self._socket)
+
+    def _process(self, message: Message[T], patience: Patience | None = None) -> T:
         """Send ``message``, read until its reply is complete, and return the
         value or raise the error (see the class documentation)."""
         sock = self._socket
@@ -331,7 +325,7 @@ class SocketClient(ClosedOnExit, ClientMixin[Sync], AdminMixin[Sync], AbstractCl
                 "call connect() first, or use it in a with block"
             )
         request = repr(message)
-        if self._answered and _readable_now(sock):
+        if self._answered and readable_now(sock):
             # Idle, yet readable: the server closed the connection (a restart,
             # a failover) or broke the protocol. Either way the request would
             # be lost unread, and sending it would make its fate unknown.
@@ -345,14 +339,8 @@ class SocketClient(ClosedOnExit, ClientMixin[Sync], AdminMixin[Sync], AbstractCl
             # A failed sendall does not say how much went out: the server may
             # have the whole request, as when the reply is cut short.
             sock.sendall(message.serialize())
-            outcome = reader.read(reply)
-            while outcome is NEED_DATA:
-                chunk = sock.recv(READ_SIZE)
-                if not chunk:
-                    raise _EndOfStream(f"connection closed {len(reader)} bytes into a reply")
-                if reader.feed(chunk):
-                    outcome = reader.read(reply)
-        except _EndOfStream as error:
+            outcome = read_reply(sock, reader, reply, patience)
+        except EndOfStream as error:
             reason = self._lost(error)
             self.close()
             raise ConnectionLost(reason, request) from None

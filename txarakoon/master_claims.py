@@ -12,7 +12,8 @@ driven by a client's I/O::
     node = plan.send(answer)          # ... its answer: a name, None, or the error
     ...                               # until StopIteration(master) or NoMasterError
 
-Both cluster clients drive it: the blocking one, and the Twisted one
+Both cluster clients drive it: the blocking one with :func:`drive` (its
+discoveries and its stall check's rounds), and the Twisted one
 (:mod:`txarakoon.cluster.discovery`) from a coroutine.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Collection, Generator, Iterable
 from .errors import explain
 from .retry import NodeOutcome, Symptom, after_round
 
-__all__ = ["Answer", "discover", "order"]
+__all__ = ["Answer", "discover", "drive", "order"]
 
 #: What asking one node gave: the name it answered, ``None`` (it knows no
 #: master), or the error of asking.
@@ -88,3 +89,16 @@ def discover(
             NodeOutcome(name, f"names {answer}, which names {confirmed}", answered=True)
         )
     raise after_round(outcomes, cluster_id)
+
+
+def drive(plan: Generator[str, Answer, str], ask: Callable[[str], Answer]) -> str:
+    """Run ``plan`` (a :func:`discover`) to its end with a blocking ``ask``,
+    which answers for each node it names; the master it returns (or its
+    error)."""
+    try:
+        name = next(plan)
+        while True:
+            name = plan.send(ask(name))
+    except StopIteration as done:
+        master: str = done.value
+        return master

@@ -51,6 +51,8 @@ def test_the_discovery_rule_loads_no_io() -> None:
         ({"timeout": 0}, ValueError, "timeout must be positive"),
         ({"connect_timeout": -1}, ValueError, "connect_timeout must be positive"),
         ({"silence_timeout": 0}, ValueError, "silence_timeout must be positive"),
+        ({"stall_interval": 0}, ValueError, "stall_interval must be positive"),
+        ({"stall_interval": float("nan")}, ValueError, "stall_interval must be positive"),
         ({"read_node": "n9"}, ValueError, "read_node 'n9' is not a node"),
         ({"backoff": (2.0, 1.0)}, ValueError, "backoff"),
         ({"jitter": 1.5}, ValueError, "jitter"),
@@ -61,6 +63,20 @@ def test_a_bad_setting_is_refused_when_the_client_is_built(
 ) -> None:
     with pytest.raises(error, match=words):
         BlockingArakoonClient(CONFIG, **settings)
+
+
+def test_the_stall_interval_is_one_second_without_a_lease_period() -> None:
+    assert BlockingArakoonClient(CONFIG).stall_interval == 1.0
+
+
+def test_the_stall_interval_is_a_quarter_of_the_lease_period() -> None:
+    config = ClusterConfig("arakoon", CONFIG.nodes, lease_period=2.0)
+    assert BlockingArakoonClient(config).stall_interval == 0.5
+
+
+def test_a_stall_interval_given_wins_over_the_lease_period() -> None:
+    config = ClusterConfig("arakoon", CONFIG.nodes, lease_period=2.0)
+    assert BlockingArakoonClient(config, stall_interval=3.0).stall_interval == 3.0
 
 
 def test_the_configuration_must_be_a_cluster_config() -> None:

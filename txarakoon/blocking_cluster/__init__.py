@@ -26,9 +26,14 @@ It logs with :mod:`logging` (logger ``txarakoon.blocking_cluster``): the
 master found or changed, each retry with its delay and cause, a forgotten
 master, a change of read node.
 
+A master that stops answering without closing its connection is left once
+the others have elected another (``stall_interval``; the rule is
+:mod:`txarakoon.stall_rule`).
+
 The package: ``client`` (:class:`BlockingArakoonClient`: the calls, the retry
 loop, the master), ``links`` (one :class:`~txarakoon.blocking.SocketClient`
-per node, made on demand, each request under the call's deadline) and
+per node, made on demand, each request under the call's deadline), ``stalls``
+(the stall check, between the slices of a read of the master's reply) and
 ``views`` (per-call settings, one node, read-your-writes sessions).
 """
 

@@ -7,11 +7,11 @@ import logging
 import random as _random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 
-from .. import master_claims, messages, retry
+from .. import master_claims, messages, retry, stall_rule
 from ..blocking import ClosedOnExit
 from ..client import ClientMixin, Sync
 from ..codec import DEFAULT_MAX_REPLY_LENGTH
@@ -21,6 +21,7 @@ from ..errors import NoMasterError, NotConnectedError
 from ..messages import Message
 from ..ssl_context import ClientContext
 from .links import DeadlineReached, Link, LinkSettings, symptom_of
+from .stalls import StallCheck, Watch
 from .views import CallOptions, ClientView, NodeClient, ReadYourWrites
 
 __all__ = ["BlockingArakoonClient"]
@@ -53,6 +54,16 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         handshake, and for each ``who_master`` question of a discovery.
     :param silence_timeout: how long a node may stay silent while a reply is
         due before its connection counts as lost.
+    :param stall_interval: when the master's connection receives nothing for
+        this long while a reply is due, the other nodes are asked who is
+        master, and again every second (every ``stall_interval`` if shorter)
+        while the silence lasts; once they name and confirm another master,
+        the silent one is left: the call is retried there if it is a read,
+        and raises :class:`~txarakoon.errors.OutcomeUnknown` if it is a
+        write (see :mod:`txarakoon.stall_rule` and the failover guide).
+        ``None``: a quarter of the configuration's ``lease_period``, or 1 s
+        without one. No check with one node, or with a ``stall_interval``
+        no shorter than ``silence_timeout`` (``math.inf`` turns it off).
     :param backoff: first and largest delay between retries; delays double,
         with ``jitter`` (a fraction) of randomness either way.
     :param read_node: the node for dirty reads; ``None`` picks one at random.
@@ -71,13 +82,16 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         *,
         connect_timeout: float = 5.0,
         silence_timeout: float = 30.0,
+        stall_interval: float | None = None,
         backoff: tuple[float, float] = (0.1, 2.0),
         jitter: float = 0.5,
         read_node: str | None = None,
         max_reply_length: int = DEFAULT_MAX_REPLY_LENGTH,
         random: _random.Random | None = None,
     ) -> None:
-        check_client_settings(config, read_node, timeout, connect_timeout, silence_timeout)
+        check_client_settings(
+            config, read_node, timeout, connect_timeout, silence_timeout, stall_interval
+        )
         self._backoff = retry.Backoff(backoff[0], backoff[1], jitter)
         self.config = config
         self.timeout = timeout
@@ -95,6 +109,14 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         )
         self._links = {name: Link(settings, node) for name, node in config.nodes.items()}
         self._read_node = read_node or self._random.choice(list(config.nodes))
+        if stall_interval is None:
+            stall_interval = stall_rule.default_interval(config.lease_period)
+        self.stall_interval = stall_interval
+        self._stalls: StallCheck | None = None
+        if stall_rule.checks(len(self._links), stall_interval, silence_timeout):
+            self._stalls = StallCheck(
+                list(self._links), stall_interval, self._stall_question, self._random
+            )
         self._master: str | None = None
         self._last_master: str | None = None
         self._hint: str | None = None
@@ -233,15 +255,20 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
                 time.sleep(wait)
             node: str | None = None
             first = False
+            watch: Watch | None = None
             try:
                 node = self._dirty_node(avoid) if dirty else self._find_master(deadline)
                 link = self._links[node]
                 link.connection(deadline)
                 first = link.requests_sent == 0
-                return link.send(message, deadline)
+                if self._stalls is not None and not dirty:
+                    watch = self._stalls.watch(node)
+                return link.send(message, deadline, watch=watch)
             except DeadlineReached as reached:
                 raise reached.error(request, retry_unknown=retry_unknown, last_error=last) from last
             except Exception as error:
+                if watch is not None and watch.new_master is not None:
+                    self._hint = watch.new_master  # asked first by the next discovery
                 decision = retry.after_failure(
                     error, first_on_connection=first, retry_unknown=retry_unknown, request=request
                 )
@@ -296,7 +323,7 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
             lambda name, error: symptom_of(error, first_reply=fresh.get(name, False)),
             self.config.cluster_id.decode("utf-8", "backslashreplace"),
         )
-        master = _drive(plan, ask)
+        master = master_claims.drive(plan, ask)
         if master != self._last_master:
             log.info("Master is %s (was %s)", master, self._last_master)
         self._master = self._last_master = master
@@ -310,6 +337,14 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         except Exception as error:
             return error
         return None if answer is None else answer.decode("utf-8", "replace")
+
+    def _stall_question(self, name: str, deadline: float) -> master_claims.Answer:
+        """The stall check's ``who_master`` question to ``name``: a failure,
+        the deadline's included, is an answer, not the call's end."""
+        try:
+            return self._who_master_on(name, deadline)
+        except DeadlineReached as reached:
+            return reached
 
     def _ask_who_master(self, message: Message[Any], deadline: float) -> bytes | None:
         """``who_master()`` on the cluster: a fresh discovery, never the cache."""
@@ -330,17 +365,3 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
                 request=repr(message),
             ) from None
         return name.encode("utf-8")
-
-
-def _drive(
-    plan: Generator[str, master_claims.Answer, str], ask: Callable[[str], master_claims.Answer]
-) -> str:
-    """Run a :func:`~txarakoon.master_claims.discover` plan, asking each node
-    it names with ``ask``; the master it returns."""
-    try:
-        name = next(plan)
-        while True:
-            name = plan.send(ask(name))
-    except StopIteration as done:
-        master: str = done.value
-        return master

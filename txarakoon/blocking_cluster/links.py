@@ -15,6 +15,7 @@ from ..errors import ConnectionLost, ProtocolViolation, RequestNotProcessed, Req
 from ..messages import Message
 from ..retry import Interruption, Symptom, when_interrupted
 from ..ssl_context import ClientContext, TLSFailure
+from .stalls import Watch
 
 __all__ = ["DeadlineReached", "Link", "LinkSettings"]
 
@@ -135,15 +136,27 @@ class Link:
             f"cannot connect to {self.node.name} ({'; '.join(causes)})", None
         ) from last
 
-    def send(self, message: Message[T], deadline: float, timeout: float | None = None) -> T:
+    def send(
+        self,
+        message: Message[T],
+        deadline: float,
+        timeout: float | None = None,
+        watch: Watch | None = None,
+    ) -> T:
         """Send ``message`` on the connection (made first if need be) and
         return its value, within ``deadline`` and, if given, ``timeout``
-        seconds (a ``who_master`` question's own bound)."""
+        seconds (a ``who_master`` question's own bound); ``watch``: the stall
+        check's, when this node is the master."""
         client = self.connection(deadline)
-        return self.call(client, message, deadline, timeout)
+        return self.call(client, message, deadline, timeout, watch)
 
     def call(
-        self, client: SocketClient, message: Message[T], deadline: float, bound: float | None
+        self,
+        client: SocketClient,
+        message: Message[T],
+        deadline: float,
+        bound: float | None,
+        watch: Watch | None = None,
     ) -> T:
         """Send ``message`` on ``client`` (this link's, or one of its own)."""
         remaining = deadline - time.monotonic()
@@ -153,8 +166,14 @@ class Link:
         client.timeout = min(remaining, own)
         self.requests_sent += client is self._client
         try:
-            return client.send(message)
+            if watch is None:
+                return client.send(message)
+            return client.send(message, watch.patience(client, min(remaining, own)))
         except RequestTimeout as timeout:
+            if watch is not None and watch.reason is not None:
+                # Another master is in charge: as a lost connection, which
+                # the retry policy weighs (a read again; a write unknown).
+                raise ConnectionLost(watch.reason, repr(message)) from timeout
             if remaining <= own:
                 raise DeadlineReached(sent=True) from timeout
             # The node kept silent: as the Twisted flavour, a lost connection,
