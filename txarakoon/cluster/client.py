@@ -68,8 +68,11 @@ class ArakoonClient(ClientMixin[Async], Service):
         (about 1.5 leases: PROTOCOL.md D27).
     :param stall_interval: when the master's connection receives nothing for
         this long while replies are owed, ask the other nodes who is master
-        (again after each such interval), and leave it once they have elected
-        another (see :mod:`txarakoon.cluster.stalls`). ``None``: a quarter of
+        (then again every second, or every ``stall_interval`` if shorter,
+        until a byte arrives: one question per other node each time), and
+        leave it once they have elected another: within 2 s of that election
+        unless ``stall_interval`` exceeds the lease (see
+        :mod:`txarakoon.cluster.stalls`). ``None``: a quarter of
         the configuration's ``lease_period`` if it has one, else 1 s;
         ``math.inf``: never ask (only ``silence_timeout`` leaves a silent
         master).

@@ -7,13 +7,23 @@ from a healthy master are silent too, and leaving the master then would only
 turn writes into ``OutcomeUnknown`` for nothing. So the check acts on
 evidence. When the master's connection has received no byte for
 ``stall_interval`` while replies are owed, the other nodes are asked
-``who_master`` over their own connections, one round at a time. Only when a
+``who_master`` over their own connections, one round at a time; the stall is
+suspected from then on, and they are asked again every second (every
+``stall_interval``, if that is shorter) until a byte arrives. Only when a
 *different* master is validated (it names itself) and still no byte has
 arrived on the old connection is that connection abandoned: the writes written
 on it fail with ``OutcomeUnknown`` at that moment, the reads are retried, and
 the requests never written go to the new master (:mod:`txarakoon.retry`). While
 the others name the same master, or none, the client keeps waiting, and the
 connection's ``silence_timeout`` and the calls' deadlines run as before.
+
+The bound: the new master is found at the first round after its election, at
+most a second later, and the calls follow after a backoff and a round trip:
+within 2 s of the election whatever the lease (a quarter of Arakoon's
+default 10 s lease is 2.5 s, too long a wait to ask only every
+``stall_interval``). The price is the question rate, and only during a
+silence: none before ``stall_interval`` (a healthy master's replies rarely
+keep it waiting that long), then one question per other node per second.
 
 It costs nothing per call: the check rides on the connection's silence timer
 (which exists anyway while replies are owed, and is reset by every chunk of
@@ -45,6 +55,11 @@ __all__ = ["StallWatch"]
 #: Float sums of intervals may fall a hair short of the silence timeout.
 _EPSILON = 1e-9
 
+#: The period of the rounds once a stall is suspected: a new master is then
+#: found within a second of its election, which leaves a second of the 2 s
+#: goal for the backoff and the retries.
+SUSPECTED_PERIOD = 1.0
+
 
 class _Silence:
     """Since when one connection has been silent, as of its last silent interval."""
@@ -61,8 +76,11 @@ class StallWatch:
     :class:`~txarakoon.cluster.links.SilenceHooks` of its connections).
 
     :param interval: ``stall_interval``: the silence after which the others
-        are asked, and between two rounds of questions.
+        are asked.
     :param question_timeout: how long each ``who_master`` question may take.
+
+    :ivar recheck: the period of the rounds after the first, while the
+        silence lasts: :data:`SUSPECTED_PERIOD`, or ``interval`` if shorter.
     """
 
     log = Logger()
@@ -79,6 +97,7 @@ class StallWatch:
         self._links = links
         self._discovery = discovery
         self.interval = interval
+        self.recheck = min(interval, SUSPECTED_PERIOD)
         self._question_timeout = question_timeout
         self._silences: WeakKeyDictionary[NodeProtocol, _Silence] = WeakKeyDictionary()
         self._round: Deferred[None] | None = None
@@ -108,8 +127,17 @@ class StallWatch:
         if remaining <= _EPSILON:
             del self._silences[protocol]
             return False
-        protocol.setTimeout(remaining)  # shortened to the interval on the master's
-        if self._round is None and self._is_master(protocol):
+        if not self._is_master(protocol):
+            protocol.setTimeout(remaining)
+            return True
+        # The timer may have been armed with the shorter period before the
+        # last byte came: a new silence waits a whole interval again.
+        before_round = self.interval - silent
+        if before_round > _EPSILON:
+            protocol.setTimeout(min(remaining, before_round))
+            return True
+        protocol.setTimeout(min(remaining, self.recheck))
+        if self._round is None:
             self._start_round(protocol, received, silence.since)
         return True
 
