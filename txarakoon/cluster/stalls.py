@@ -80,7 +80,7 @@ class StallWatch:
     :param question_timeout: how long each ``who_master`` question may take.
 
     :ivar recheck: the period of the rounds after the first, while the
-        silence lasts: :data:`SUSPECTED_PERIOD`, or ``interval`` if shorter.
+        silence lasts: ``SUSPECTED_PERIOD``, or ``interval`` if shorter.
     """
 
     log = Logger()
