@@ -17,6 +17,11 @@ weighs on both alike. Each figure is the best of ``--repeat`` runs of
 ``--requests`` requests, in CPU time. The cluster client's timers (deadlines,
 silence) are the reactor's, which is not running: the pump cleans its queue
 of cancelled timers as a reactor's turn does.
+
+A second table times the cluster client of a three-node cluster, with its
+stall check (:mod:`txarakoon.cluster.stalls`: made only when there is more
+than one node) and without it (``stall_interval=math.inf``). For counting
+instructions, ``--only LABEL --in-flight N --repeat 1`` runs one pipeline.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import math
+import random
 import sys
 import tempfile
 import time
@@ -40,6 +47,11 @@ from bench.canned_server import Peer, Replies
 
 KEY = b"key"
 IN_FLIGHT = (1, 10, 100, 1000)
+#: The canned server names "canned" master, so the other two answer as its
+#: slaves would; they are asked only when the master falls silent.
+THREE_NODES = ("canned", "canned-b", "canned-c")
+#: The labels of the three-node cases, in the second table.
+WITH_CHECK, WITHOUT_CHECK = "3 nodes, stall check", "3 nodes, no stall check"
 
 
 class _Wire(StringTransport):
@@ -126,6 +138,12 @@ def cases(package: str) -> dict[str, Callable[[int, int], float]]:
     endpoint.pump()
     assert first.called and first.result == b"v" * 100, first.result
 
+    # Each on wires of its own, and both finding the master in the same order.
+    checked, checked_pump = _three_node_client(cluster_module, config_module)
+    unchecked, unchecked_pump = _three_node_client(
+        cluster_module, config_module, stall_interval=math.inf
+    )
+
     return {
         "ArakoonProtocol": lambda in_flight, total: pipeline(
             lambda: protocol.get(KEY), endpoint.pump, in_flight, total
@@ -133,7 +151,34 @@ def cases(package: str) -> dict[str, Callable[[int, int], float]]:
         "ArakoonClient": lambda in_flight, total: pipeline(
             lambda: client.get(KEY), endpoint.pump, in_flight, total
         ),
+        WITH_CHECK: lambda in_flight, total: pipeline(
+            lambda: checked.get(KEY), checked_pump, in_flight, total
+        ),
+        WITHOUT_CHECK: lambda in_flight, total: pipeline(
+            lambda: unchecked.get(KEY), unchecked_pump, in_flight, total
+        ),
     }
+
+
+def _three_node_client(
+    cluster_module: Any, config_module: Any, **settings: Any
+) -> tuple[Any, Callable[[], None]]:
+    """A cluster client of :data:`THREE_NODES` with its master found and
+    connected, and the pump of its wires."""
+    endpoint = _Endpoint()
+    nodes = {name: (["127.0.0.1"], index + 1) for index, name in enumerate(THREE_NODES)}
+    client = cluster_module.ArakoonClient(
+        config_module.ClusterConfig(b"arakoon", nodes),
+        reactor,
+        endpoint_factory=lambda node, host: endpoint,
+        random=random.Random(0),
+        **settings,
+    )
+    first = client.get(KEY)
+    endpoint.pump()
+    assert first.called and first.result == b"v" * 100, first.result
+    assert client.master == "canned", client.master
+    return client, endpoint.pump
 
 
 class _Factory:
@@ -151,7 +196,10 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="also measure this commit")
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", metavar="LABEL", help="time only this case (e.g. for callgrind)")
+    parser.add_argument("--in-flight", type=int, choices=IN_FLIGHT, help="only this many in flight")
     options = parser.parse_args()
+    in_flights = IN_FLIGHT if options.in_flight is None else (options.in_flight,)
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as tmp:
         variants = {"this checkout": cases("txarakoon")}
@@ -160,12 +208,18 @@ def main() -> None:
             variants = {options.against: cases(export(options.against, Path(tmp))), **variants}
         best: dict[tuple[str, str, int], float] = {}
         for _ in range(options.repeat):
-            for in_flight in IN_FLIGHT:
+            for in_flight in in_flights:
                 for variant, runs in variants.items():
                     for label, run in runs.items():
+                        if options.only not in (None, label):
+                            continue
                         seconds = run(in_flight, options.requests) / options.requests
                         key = (variant, label, in_flight)
                         best[key] = min(best.get(key, seconds), seconds)
+    if options.only is not None or options.in_flight is not None:
+        for (variant, label, in_flight), seconds in best.items():
+            print(f"{variant}, {label}, {in_flight} in flight: {seconds * 1e6:.2f} µs per get")
+        return
     print("µs per get (reply included), best of", options.repeat)
     header = f"{'in flight':>9}"
     for variant in variants:
@@ -179,6 +233,20 @@ def main() -> None:
             row += f"  {raw:>24.2f} {ours:>8.2f} {raw / ours:>6.2f}"
         print(row)
     print("(ratio = protocol's time / client's: the client's throughput over the protocol's)")
+    print()
+    print("µs per get of the cluster client of three nodes, best of", options.repeat)
+    header = f"{'in flight':>9}"
+    for variant in variants:
+        header += f"  {variant + ': no check':>24} {'check':>8} {'ratio':>6}"
+    print(header)
+    for in_flight in IN_FLIGHT:
+        row = f"{in_flight:>9}"
+        for variant in variants:
+            without = best[variant, WITHOUT_CHECK, in_flight] * 1e6
+            with_check = best[variant, WITH_CHECK, in_flight] * 1e6
+            row += f"  {without:>24.2f} {with_check:>8.2f} {without / with_check:>6.2f}"
+        print(row)
+    print("(ratio = time without the stall check / with it)")
 
 
 if __name__ == "__main__":

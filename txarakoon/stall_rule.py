@@ -29,8 +29,9 @@ are silent too), so the rule acts on evidence:
   calls it fails (a write already written: ``OutcomeUnknown``, by
   :mod:`txarakoon.retry`).
 
-The blocking client (:mod:`txarakoon.blocking_cluster.stalls`) drives it
-between the timed slices of its reads.
+Both cluster clients follow it: the Twisted one on its connections' silence
+timers (:mod:`txarakoon.cluster.stalls`), the blocking one
+(:mod:`txarakoon.blocking_cluster.stalls`) between the timed slices of its reads.
 """
 
 from __future__ import annotations

@@ -159,6 +159,35 @@ class WaitingTests(StallCheckTestCase):
         self.cluster.flush()
         self.assertEqual(self.successResultOf(read), b"v")
 
+    def test_once_a_stall_is_suspected_the_others_are_asked_every_second(self) -> None:
+        client = self.connected_client(stall_interval=2.5)
+        self.cluster.nodes["n0"].silent = True
+        client.get(b"k")
+        self.clock.advance(2.4)
+        self.assertEqual(self.questions("n1"), 0)
+        self.clock.advance(0.1)
+        self.cluster.flush()  # they name n0
+        for _ in range(3):
+            self.clock.advance(1.0)
+            self.cluster.flush()
+        self.assertEqual((self.questions("n1"), self.questions("n2")), (4, 4))
+
+    def test_after_a_byte_the_next_round_waits_a_whole_interval_again(self) -> None:
+        client = self.connected_client(stall_interval=2.5)
+        self.cluster.nodes["n0"].silent = True
+        client.get(b"k")
+        self.clock.advance(2.5)
+        self.cluster.flush()
+        self.clock.advance(1.0)
+        self.cluster.flush()
+        self.assertEqual(self.questions("n1"), 2)
+        reply = encode_success(messages.GET.result, b"v")
+        self.fake_connection("n0").protocol.dataReceived(reply[:1])  # at 3.5 s
+        self.cluster.run(2.4)
+        self.assertEqual(self.questions("n1"), 2)
+        self.cluster.run(0.2)
+        self.assertEqual(self.questions("n1"), 3)
+
     def test_no_master_named_keeps_the_connection(self) -> None:
         client = self.connected_client()
         self.cluster.nodes["n0"].silent = True

@@ -12,7 +12,7 @@ from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
 from twisted.logger import Logger
 
-from .. import messages, retry
+from .. import messages, retry, stall_rule
 from ..client import Async, ClientMixin
 from ..config import ClusterConfig, NodeConfig, check_client_settings
 from ..messages import Message
@@ -68,8 +68,11 @@ class ArakoonClient(ClientMixin[Async], Service):
         (about 1.5 leases: PROTOCOL.md D27).
     :param stall_interval: when the master's connection receives nothing for
         this long while replies are owed, ask the other nodes who is master
-        (again after each such interval), and leave it once they have elected
-        another (see :mod:`txarakoon.cluster.stalls`). ``None``: a quarter of
+        (then again every second, or every ``stall_interval`` if shorter,
+        until a byte arrives: one question per other node each time), and
+        leave it once they have elected another: within 2 s of that election
+        unless ``stall_interval`` exceeds the lease (see
+        :mod:`txarakoon.cluster.stalls`). ``None``: a quarter of
         the configuration's ``lease_period`` if it has one, else 1 s;
         ``math.inf``: never ask (only ``silence_timeout`` leaves a silent
         master).
@@ -116,8 +119,7 @@ class ArakoonClient(ClientMixin[Async], Service):
         self.connect_timeout = connect_timeout
         self.silence_timeout = silence_timeout
         if stall_interval is None:
-            lease = config.lease_period
-            stall_interval = 1.0 if lease is None else lease / 4
+            stall_interval = stall_rule.default_interval(config.lease_period)
         self.stall_interval = stall_interval
         self.backoff = backoff
         self.jitter = jitter
@@ -147,10 +149,8 @@ class ArakoonClient(ClientMixin[Async], Service):
         self._discovery = Discovery(
             self._links, self.clock, connect_timeout, self._random, lambda: self._dispatch.closed
         )
-        # With one node there is nobody to ask; an interval as long as the
-        # silence timeout would never come first.
         self._stalls: StallWatch | None = None
-        if len(self._links) > 1 and stall_interval < silence_timeout:
+        if stall_rule.checks(len(self._links), stall_interval, silence_timeout):
             self._stalls = StallWatch(self._discovery, stall_interval)
         self._dispatch = Dispatcher(
             self._discovery,

@@ -7,13 +7,26 @@ from a healthy master are silent too, and leaving the master then would only
 turn writes into ``OutcomeUnknown`` for nothing. So the check acts on
 evidence. When the master's connection has received no byte for
 ``stall_interval`` while replies are owed, the other nodes are asked
-``who_master`` over their own connections, one round at a time. Only when a
+``who_master`` over their own connections, one round at a time; the stall is
+suspected from then on, and they are asked again every second (every
+``stall_interval``, if that is shorter) until a byte arrives. Only when a
 *different* master is validated (it names itself) and still no byte has
 arrived on the old connection is that connection abandoned: the writes written
 on it fail with ``OutcomeUnknown`` at that moment, the reads are retried, and
 the requests never written go to the new master (:mod:`txarakoon.retry`). While
 the others name the same master, or none, the client keeps waiting, and the
 connection's ``silence_timeout`` and the calls' deadlines run as before.
+
+The rule's decisions are :mod:`txarakoon.stall_rule`'s, which the blocking
+client follows too; this module times and asks.
+
+The bound: the new master is found at the first round after its election, at
+most a second later, and the calls follow after a backoff and a round trip:
+within 2 s of the election whatever the lease (a quarter of Arakoon's
+default 10 s lease is 2.5 s, too long a wait to ask only every
+``stall_interval``). The price is the question rate, and only during a
+silence: none before ``stall_interval`` (a healthy master's replies rarely
+keep it waiting that long), then one question per other node per second.
 
 It costs nothing per call: the check rides on the connection's silence timer
 (which exists anyway while replies are owed, and is reset by every chunk of
@@ -33,7 +46,7 @@ from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from .. import messages
+from .. import messages, stall_rule
 from ..protocol import SilenceTimeout
 from .discovery import Discovery
 from .links import NodeProtocol
@@ -61,7 +74,10 @@ class StallWatch:
     ``question_timeout``.
 
     :param interval: ``stall_interval``: the silence after which the others
-        are asked, and between two rounds of questions.
+        are asked.
+
+    :ivar recheck: the period of the rounds after the first, while the
+        silence lasts (:func:`txarakoon.stall_rule.recheck_period`).
     """
 
     log = Logger()
@@ -72,6 +88,7 @@ class StallWatch:
         self._links = discovery.links
         self._question_timeout = discovery.question_timeout
         self.interval = interval
+        self.recheck = stall_rule.recheck_period(interval)
         self._silences: WeakKeyDictionary[NodeProtocol, _Silence] = WeakKeyDictionary()
         self._round: Deferred[None] | None = None
 
@@ -100,8 +117,17 @@ class StallWatch:
         if remaining <= _EPSILON:
             del self._silences[protocol]
             return False
-        protocol.setTimeout(remaining)  # shortened to the interval on the master's
-        if self._round is None and self._is_master(protocol):
+        if not self._is_master(protocol):
+            protocol.setTimeout(remaining)
+            return True
+        # The timer may have been armed with the shorter period before the
+        # last byte came: a new silence waits a whole interval again.
+        before_round = self.interval - silent
+        if before_round > _EPSILON:
+            protocol.setTimeout(min(remaining, before_round))
+            return True
+        protocol.setTimeout(min(remaining, self.recheck))
+        if self._round is None:
             self._start_round(protocol, received, silence.since)
         return True
 
@@ -157,18 +183,17 @@ class StallWatch:
             )
             return
         new: str = outcome[0]
+        verdict = stall_rule.verdict(
+            master, new, arrived=protocol.bytes_received != mark, owed=bool(protocol.in_flight)
+        )
         if (
-            protocol.bytes_received != mark
-            or not protocol.in_flight
+            verdict is stall_rule.Verdict.WAIT
             or self._links[master].protocol is not protocol
             or self._discovery.master != master
         ):
             return  # a reply is arriving, or the client has moved on
         silent = self._clock.seconds() - since
-        cause = SilenceTimeout(
-            f"no byte from {master} for {silent:.3f} s with {protocol.in_flight} replies "
-            f"owed, and {new} is master now"
-        )
+        cause = SilenceTimeout(stall_rule.leave_reason(master, new, silent, protocol.in_flight))
         self.log.warn("Leaving stalled master {master}: {cause}", master=master, cause=cause)
         self._discovery.forget(master, cause, hint=new.encode("utf-8"))
         protocol.abandon(cause)

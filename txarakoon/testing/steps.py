@@ -10,18 +10,8 @@ was before the sequence.
 
 from __future__ import annotations
 
+from .. import sequence
 from ..errors import AssertionFailed, NotFound, UnknownFailure
-from ..sequence import (
-    Assert,
-    AssertExists,
-    AssertRange,
-    Delete,
-    DeletePrefix,
-    Replace,
-    Sequence,
-    Set,
-    Step,
-)
 from .quoting import UNKNOWN_FAILURE
 from .store import Transaction
 from .updates import describe_range_assertion
@@ -29,31 +19,31 @@ from .updates import describe_range_assertion
 __all__ = ["run_steps"]
 
 
-def run_steps(transaction: Transaction, steps: tuple[Step, ...]) -> None:
+def run_steps(transaction: Transaction, steps: tuple[sequence.Step, ...]) -> None:
     """Apply ``steps`` in order to ``transaction``; raise at the first that fails."""
     for step in steps:
-        if isinstance(step, Set):
+        if isinstance(step, sequence.Set):
             transaction.set(step.key, step.value)
-        elif isinstance(step, Delete):
+        elif isinstance(step, sequence.Delete):
             if not transaction.delete(step.key):
                 raise NotFound(step.key)
-        elif isinstance(step, Assert):
+        elif isinstance(step, sequence.Assert):
             if transaction.get(step.key) != step.value:
                 raise AssertionFailed(step.key)
-        elif isinstance(step, AssertExists):
+        elif isinstance(step, sequence.AssertExists):
             if not transaction.exists(step.key):
                 raise AssertionFailed(step.key)
-        elif isinstance(step, Replace):
+        elif isinstance(step, sequence.Replace):
             transaction.put(step.key, step.value)
-        elif isinstance(step, DeletePrefix):
+        elif isinstance(step, sequence.DeletePrefix):
             transaction.delete_prefix(step.prefix)
-        elif isinstance(step, AssertRange):
+        elif isinstance(step, sequence.AssertRange):
             actual = transaction.prefix_keys_before(step.prefix)
             if list(step.keys) != actual:
                 raise AssertionFailed(
                     describe_range_assertion(step.keys) + b" actual: " + b",".join(actual)
                 )
-        elif isinstance(step, Sequence):
+        elif isinstance(step, sequence.Sequence):
             run_steps(transaction, step.steps)
         else:  # pragma: no cover - the codec decodes no other step
             raise UnknownFailure(UNKNOWN_FAILURE)
