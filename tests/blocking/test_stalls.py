@@ -55,6 +55,21 @@ def test_the_client_serves_again_well_before_the_silence_timeout(
     assert time.monotonic() - frozen < 10.0
 
 
+def test_a_write_a_healthy_master_answers_while_a_slave_is_frozen_succeeds(
+    make_client: MakeClient, control: ControlClient
+) -> None:
+    # Rounds ask the frozen n1 while n0's reply is on its way; the reply
+    # comes well within the deadline, and must not be lost to the rounds.
+    client = make_client(timeout=3.0, silence_timeout=30.0, stall_interval=0.25)
+    client.set(b"stall/healthy", b"before")
+    control.freeze("n1")
+    control.delay_replies("n0", 1.0)
+    assert client.set(b"stall/healthy", b"after") is None
+    assert client.master == "n0"
+    control.delay_replies("n0", 0)
+    assert client.get(b"stall/healthy") == b"after"
+
+
 def test_a_write_written_to_a_frozen_master_is_outcome_unknown(
     make_client: MakeClient, control: ControlClient
 ) -> None:
