@@ -15,6 +15,7 @@ from txarakoon.stall_rule import (
     checks,
     default_interval,
     leave_reason,
+    question_bound,
     recheck_period,
     until_round,
     verdict,
@@ -49,6 +50,16 @@ def test_an_interval_no_shorter_than_the_silence_timeout_checks_nothing(interval
 @pytest.mark.parametrize(("interval", "period"), [(0.25, 0.25), (1.0, 1.0), (2.5, 1.0)])
 def test_rounds_after_the_first_come_every_second_at_most(interval: float, period: float) -> None:
     assert recheck_period(interval) == period
+
+
+@pytest.mark.parametrize(
+    ("interval", "connect_timeout", "bound"),
+    [(0.25, 5.0, 0.25), (2.5, 5.0, 1.0), (0.25, 0.1, 0.1), (math.inf, 5.0, 1.0)],
+)
+def test_a_question_of_a_round_takes_the_connect_timeout_or_the_recheck_period_if_shorter(
+    interval: float, connect_timeout: float, bound: float
+) -> None:
+    assert question_bound(interval, connect_timeout) == bound
 
 
 # -- when to ask ---------------------------------------------------------------------

@@ -21,6 +21,10 @@ are silent too), so the rule acts on evidence:
   is found within a second of its election, whatever the lease). A byte
   starts a new silence, which waits a whole ``stall_interval`` again. One
   round at a time: the client starts a due round only once the last is over.
+* :func:`question_bound`: each question of a round is given at most
+  ``connect_timeout``, or the recheck period if shorter, and a round ends
+  as soon as the master's reply starts to arrive: a question to a frozen
+  node must not hold up a reply that a healthy master has sent.
 * :func:`verdict`: the client leaves the master's connection only when the
   round validated a *different* master (it names itself), no byte arrived on
   that connection since the round began, and a reply is still owed on it.
@@ -46,6 +50,7 @@ __all__ = [
     "checks",
     "default_interval",
     "leave_reason",
+    "question_bound",
     "recheck_period",
     "until_round",
     "verdict",
@@ -87,6 +92,15 @@ def recheck_period(interval: float) -> float:
     """The silence between two rounds after the first: ``interval``, or
     :data:`RECHECK_AT_MOST` if that is shorter."""
     return min(interval, RECHECK_AT_MOST)
+
+
+def question_bound(interval: float, connect_timeout: float) -> float:
+    """How long one ``who_master`` question of a round may take:
+    ``connect_timeout``, or :func:`recheck_period` if that is shorter. A
+    node that keeps silent (frozen too, or cut off) is then given up on
+    before the next round would be due, instead of holding the round, and
+    the reply it delays, for a whole ``connect_timeout``."""
+    return min(connect_timeout, recheck_period(interval))
 
 
 def until_round(silence: float, owed: bool, interval: float, last_round: float | None) -> float:

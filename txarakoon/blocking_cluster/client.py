@@ -51,7 +51,8 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
     :param timeout: default deadline of a call, retries included (seconds).
         The default (30 s) rides through a real election.
     :param connect_timeout: per address, for the TCP connection and the TLS
-        handshake, and for each ``who_master`` question of a discovery.
+        handshake, and for each ``who_master`` question of a discovery (of
+        a stall check too, but there at most the period between its rounds).
     :param silence_timeout: how long a node may stay silent while a reply is
         due before its connection counts as lost.
     :param stall_interval: when the master's connection receives nothing for
@@ -115,7 +116,11 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
         self._stalls: StallCheck | None = None
         if stall_rule.checks(len(self._links), stall_interval, silence_timeout):
             self._stalls = StallCheck(
-                list(self._links), stall_interval, self._stall_question, self._random
+                list(self._links),
+                stall_interval,
+                self._stall_question,
+                self._random,
+                connect_timeout,
             )
         self._master: str | None = None
         self._last_master: str | None = None
@@ -262,7 +267,7 @@ class BlockingArakoonClient(ClosedOnExit, ClientMixin[Sync]):
                 link.connection(deadline)
                 first = link.requests_sent == 0
                 if self._stalls is not None and not dirty:
-                    watch = self._stalls.watch(node)
+                    watch = self._stalls.watch(node, deadline)
                 return link.send(message, deadline, watch=watch)
             except DeadlineReached as reached:
                 raise reached.error(request, retry_unknown=retry_unknown, last_error=last) from last
