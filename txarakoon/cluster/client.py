@@ -170,8 +170,8 @@ class ArakoonClient(ClientMixin[Async], Service):
             read_node or self._random.choice(list(config.nodes)),
         )
         # The command methods call self._process: the dispatcher's own
-        # method, with no call of ours in between (a Python call costs as
-        # much as a tenth of what the client adds to a request).
+        # method, with no call of ours in between (about 150 instructions a
+        # call, of the 4,700 the client adds to the protocol's: bench/README).
         self._process = self._dispatch.submit  # type: ignore[method-assign]
 
     # -- the facade's plumbing ------------------------------------------------
