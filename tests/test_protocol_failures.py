@@ -202,6 +202,25 @@ class SilenceTimeoutTests(SynchronousTestCase):
         self.protocol.dataReceived(reply[-1:])
         assert self.successResultOf(pending) == b"slow reply"
 
+    def test_silence_is_timed_from_the_last_byte(self) -> None:
+        pending = self.protocol.get(b"a")
+        reply = value(b"slow reply")
+        self.clock.advance(4)
+        self.protocol.dataReceived(reply[:3])
+        self.clock.advance(9.75)
+        assert self.protocol.connected
+        self.clock.advance(0.25)
+        self.failureResultOf(pending, ConnectionLost)
+        assert self.clock.seconds() == 14.0
+
+    def test_incoming_bytes_keep_one_delayed_call(self) -> None:
+        self.protocol.get(b"a")
+        reply = value(b"slow reply")
+        for index in range(len(reply) - 1):
+            self.clock.advance(3)
+            self.protocol.dataReceived(reply[index : index + 1])
+            assert len(self.clock.getDelayedCalls()) == 1
+
     def test_deadline_restarts_for_the_next_request(self) -> None:
         self.protocol.get(b"a")
         self.clock.advance(8)

@@ -313,6 +313,80 @@ class InterruptTests(OwnerTestCase):
         assert self.successResultOf(command) == b"B"
 
 
+class TimeoutTests(OwnerTestCase):
+    def timed(self, protocol: ArakoonProtocol, timeout: Any, key: bytes = b"k") -> Deferred[bytes]:
+        return protocol.submit(messages.GET(Consistent, key), self.owner, None, None, timeout)
+
+    def test_a_timeout_counts_from_when_the_request_is_sent(self) -> None:
+        protocol, _ = self.connected()
+        self.clock.advance(1.0)
+        deferred = self.timed(protocol, 2.0)
+        assert self.timers() == [3.0]
+        self.clock.advance(1.999)
+        self.assertNoResult(deferred)
+        self.clock.advance(0.001)
+        self.failureResultOf(deferred, DeadlinePassed)
+
+    def test_a_request_sent_from_a_reply_counts_from_the_replys_arrival(self) -> None:
+        protocol, _ = self.connected(silence_timeout=100.0)
+        sent: list[Deferred[bytes]] = []
+        first = self.timed(protocol, 2.0)
+        first.addCallback(lambda _: sent.append(self.timed(protocol, 2.0, b"next")))
+        self.clock.advance(1.5)
+        protocol.dataReceived(value(b"v"))
+        self.clock.advance(1.999)
+        self.assertNoResult(sent[0])
+        self.clock.advance(0.001)
+        self.failureResultOf(sent[0], DeadlinePassed)
+        assert self.clock.seconds() == 3.5
+
+    def test_an_integer_timeout_is_fine(self) -> None:
+        protocol, _ = self.connected()
+        deferred = self.timed(protocol, 2)
+        self.clock.advance(2)
+        self.failureResultOf(deferred, DeadlinePassed)
+
+    def test_a_deadline_and_a_timeout_together_are_refused(self) -> None:
+        protocol, transport = self.connected()
+        with pytest.raises(TypeError, match="not both"):
+            protocol.submit(messages.GET(Consistent, b"k"), self.owner, None, 2.0, 2.0)
+        assert (take(transport), protocol.pending) == (b"", 0)
+
+    def test_a_timeout_must_be_a_number(self) -> None:
+        protocol, transport = self.connected()
+        with pytest.raises(TypeError, match="timeout"):
+            self.timed(protocol, True)
+        assert (take(transport), protocol.pending) == (b"", 0)
+
+    def test_a_timeout_sent_from_a_reply_must_be_a_number_too(self) -> None:
+        protocol, transport = self.connected(silence_timeout=100.0)
+        first = protocol.submit(messages.GET(Consistent, b"k"), self.owner)
+        first.addCallback(lambda _: self.timed(protocol, "soon"))
+        take(transport)
+        protocol.dataReceived(value(b"v"))
+        assert "timeout" in str(self.failureResultOf(first, TypeError).value)
+        assert (take(transport), protocol.pending) == (b"", 0)
+
+    def test_a_timeout_must_not_be_nan(self) -> None:
+        protocol, transport = self.connected()
+        with pytest.raises(ValueError, match="NaN"):
+            self.timed(protocol, float("nan"))
+        assert (take(transport), protocol.pending) == (b"", 0)
+
+    def test_a_timeout_needs_a_clock(self) -> None:
+        protocol, transport = connect()
+        with pytest.raises(TypeError, match="clock"):
+            self.timed(protocol, 1.0)
+        assert take(transport) == b""
+
+    def test_every_request_sent_counts(self) -> None:
+        protocol, _ = self.connected()
+        for _ in range(3):
+            self.submit(protocol)
+        protocol.get(b"k")  # a command: not the owner's
+        assert protocol.requests_sent == 3
+
+
 class BadDeadlineTests(OwnerTestCase):
     def test_a_deadline_needs_a_clock(self) -> None:
         protocol, transport = connect()

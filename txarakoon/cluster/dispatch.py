@@ -35,7 +35,10 @@ from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
 from .discovery import Discovery
 
-__all__ = ["Dispatcher"]
+__all__ = ["DEFAULT_OPTIONS", "Dispatcher"]
+
+#: The options of a call made on the client itself.
+DEFAULT_OPTIONS = CallOptions()
 
 T = TypeVar("T")
 
@@ -83,7 +86,6 @@ class Dispatcher:
         # node, so that the context of a call is its options alone (no tuple
         # made per call, for the collector to follow).
         self._failure_handlers = {name: partial(self._send_failed, name) for name in links}
-        self._seconds = clock.seconds
 
     def interrupt_all(self, why: retry.Interruption) -> None:
         """Stop every pending call (the client is being disconnected)."""
@@ -116,7 +118,7 @@ class Dispatcher:
         deadlines.add_attempt(attempt, timeout)
         return result.addBoth(deadlines.attempt_finished, attempt)
 
-    def submit(self, message: Message[T], options: CallOptions) -> Deferred[T]:
+    def submit(self, message: Message[T], options: CallOptions = DEFAULT_OPTIONS) -> Deferred[T]:
         """Send ``message`` with master discovery, failover and retries, under
         ``options`` (what :meth:`using` does for a whole view).
 
@@ -126,9 +128,7 @@ class Dispatcher:
         made at every call."""
         if self.closed:
             return fail(NotConnectedError(AFTER_DISCONNECT))
-        timeout = options.timeout
-        if timeout is None:
-            timeout = self.timeout
+        timeout = options.timeout or self.timeout  # (None, or positive)
         command = message.command
         takes_consistency = _TAKES_CONSISTENCY.get(command)
         if takes_consistency is None:
@@ -147,20 +147,14 @@ class Dispatcher:
                 # The hot path: the caller gets the protocol's own Deferred,
                 # untouched; the protocol times it, and a failure comes to
                 # _send_failed first.
+                # (The timeout, not a deadline: the connection reads the
+                # clock once for all the calls of its replies' callbacks.)
                 try:
-                    reply = protocol.submit(
-                        message,
-                        self._failure_handlers[node],
-                        options,
-                        self._seconds() + timeout,
+                    return protocol.submit(
+                        message, self._failure_handlers[node], options, None, timeout
                     )
                 except Exception:
                     pass  # the retry loop meets the error again, and decides
-                else:
-                    # NodeProtocol.send counts the requests of a connection;
-                    # submit, which is ArakoonProtocol's, does not.
-                    protocol.requests_sent += 1
-                    return reply
         return self._retry_loop(message, options, timeout)
 
     def _retry_loop(self, message: Message[T], options: CallOptions, timeout: float) -> Deferred[T]:

@@ -141,8 +141,7 @@ class NodeProtocol(ArakoonProtocol):
     def setTimeout(self, period: float | None) -> float | None:
         if period is not None and self.stalls is not None:
             period = self.stalls.period(self, period)
-        previous: float | None = super().setTimeout(period)  # type: ignore[no-untyped-call]
-        return previous
+        return super().setTimeout(period)
 
     def timeoutConnection(self) -> None:
         if self.stalls is None or not self.stalls.silent(self):

@@ -9,14 +9,10 @@ from typing import Any, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import (
-    IPushProducer,
-    IReactorTime,
-)
+from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
 from ..admin import AdminMixin
 from ..client import AbstractClient, Async, ClientMixin
@@ -34,6 +30,7 @@ from .owned import OwnedRequests
 from .owner import OwnerMixin
 from .requests import CancelledBeforeSending, Request, fail_all
 from .silence import SilenceTimer
+from .writes import WriteQueue
 
 __all__ = ["DEFAULT_MAX_IN_FLIGHT", "ArakoonProtocol"]
 
@@ -43,9 +40,14 @@ T = TypeVar("T")
 DEFAULT_MAX_IN_FLIGHT = 1024
 
 
-@implementer(IPushProducer)
 class ArakoonProtocol(
-    Protocol, SilenceTimer, OwnerMixin, ClientMixin[Async], AdminMixin[Async], AbstractClient
+    Protocol,
+    WriteQueue,
+    SilenceTimer,
+    OwnerMixin,
+    ClientMixin[Async],
+    AdminMixin[Async],
+    AbstractClient,
 ):
     """A pipelined client connection to one Arakoon node.
 
@@ -221,17 +223,23 @@ class ArakoonProtocol(
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
             return
+        now = None
         if self.timeOut is not None:  # the silence timer runs: replies are owed
-            self.resetTimeout()  # type: ignore[no-untyped-call]  # TimeoutMixin is untyped
+            silence = self._silence
+            assert silence is not None and self.clock is not None
+            silence.heard = now = self.clock.seconds()  # (see silence.py)
         if not self._feed(data) or self._draining:
             # A reply still short of the bytes it waits for; or re-entered
             # from a callback run while reading, whose loop picks them up.
             return
         self._draining = True
+        owned = self._owned
+        owned.batch_time = now
         try:
             self._read_replies()
         finally:
             self._draining = False
+            owned.batch_time = None
             self._flush()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -252,58 +260,7 @@ class ArakoonProtocol(
         for waiter in waiters:
             waiter.callback(None)
 
-    # -- IPushProducer: the transport's write buffer is full / has room --------
-
-    def pauseProducing(self) -> None:
-        self._paused = True
-
-    def resumeProducing(self) -> None:
-        self._paused = False
-        self._write_unsent()
-
-    def stopProducing(self) -> None:
-        self._paused = True
-
     # -- internals ------------------------------------------------------------
-
-    def _can_write(self) -> bool:
-        return (
-            not self._paused
-            and not self._unsent
-            and (self.max_in_flight is None or len(self._sent) < self.max_in_flight)
-        )
-
-    def _write(self, request: Request) -> None:
-        assert self.transport is not None
-        self._sent.append(request)
-        if self.silence_timeout is not None and self.timeOut is None:
-            # Timed only while replies are owed: an idle connection is fine.
-            self._time_silence(self.silence_timeout)
-        data, request.data = request.data, b""
-        # Not kept until the reply: a pipeline of large writes would hold
-        # every value twice (here and in the message).
-        if self._draining:
-            self._output.append(data)
-        else:
-            self.transport.write(data)
-
-    def _flush(self) -> None:
-        """Write what was written while replies were being read."""
-        if self._output:
-            data = b"".join(self._output)
-            self._output.clear()
-            if self.transport is not None and not self._lost:
-                self.transport.write(data)
-
-    def _write_unsent(self) -> None:
-        unsent = self._unsent
-        limit = self.max_in_flight
-        # `_paused` is checked each time round: a write may fill the
-        # transport's buffer, and it then calls pauseProducing at once.
-        while unsent and self.connected and not self._paused:
-            if limit is not None and len(self._sent) >= limit:
-                return
-            self._write(unsent.popleft())
 
     def _cancel(self, deferred: Deferred[Any]) -> None:
         if self._owned.cancel_following(deferred):

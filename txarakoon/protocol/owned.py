@@ -32,6 +32,8 @@ from twisted.python.failure import Failure
 from ..messages import Message
 from .requests import Request
 
+_new = object.__new__
+
 __all__ = [
     "DeadlinePassed",
     "FailureHandler",
@@ -81,25 +83,14 @@ class OwnedRequest(Request):
 
     __slots__ = ("context", "deadline", "handler", "owned")
 
-    def __init__(
-        self,
-        message: Message[Any],
-        data: bytes,
-        deferred: Deferred[Any],
-        handler: FailureHandler,
-        context: Any,
-        deadline: float | None,
-        owned: OwnedRequests,
-    ) -> None:
-        # Written out rather than super().__init__: a call frame less per request.
-        self.message = message
-        self.data = data
-        self.deferred = deferred
-        self.cancelled = False
-        self.handler = handler
-        self.context = context
-        self.deadline = deadline
-        self.owned = owned
+    # Each is made by OwnedRequests.request, not by calling the class.
+    message: Message[Any]
+    handler: FailureHandler
+    context: Any
+    owned: OwnedRequests
+
+    def __init__(self, *_: object) -> None:
+        raise TypeError("a connection's OwnedRequests.request() makes them")
 
     def resolve(self, value: Any) -> None:
         if self.deadline is not None:
@@ -146,6 +137,12 @@ class OwnedRequests:
         oldest has the earliest.
     :ivar latest: the latest deadline of the pending requests (while ordered).
     :ivar timer: the timer, armed while a request with a deadline is pending.
+    :ivar batch_time: while the replies of a chunk of bytes are read (and
+        their callbacks run), when that chunk arrived, if the connection read
+        the clock for it (its silence timer runs); else ``None``. A request's
+        timeout counts from it: one reading of the clock for all the requests
+        the callbacks send. (On a real reactor such a deadline is early by
+        the time the callbacks took before the request was sent.)
     """
 
     __slots__ = (
@@ -153,6 +150,7 @@ class OwnedRequests:
         "_expire",
         "_following",
         "_target",
+        "batch_time",
         "latest",
         "ordered",
         "timed",
@@ -167,20 +165,51 @@ class OwnedRequests:
         self.ordered = True
         self.latest = float("-inf")
         self.timer: IDelayedCall | None = None
+        self.batch_time: float | None = None
         # The deadline the timer was armed for: when it fires, that deadline
         # is due even if the clock reads a hair earlier (float rounding).
         self._target = 0.0
 
-    def check(self, deadline: object) -> float:
-        """``deadline`` as a float; raises if a request cannot have it (before
-        anything is sent)."""
+    def request(
+        self,
+        message: Message[Any],
+        data: bytes,
+        deferred: Deferred[Any],
+        handler: FailureHandler,
+        context: Any,
+        deadline: float | None,
+    ) -> OwnedRequest:
+        """A request of the owner (which :meth:`add` has timed, if it has a
+        deadline)."""
+        # Made here, not by calling the class: a class call costs a tuple of
+        # the arguments and a frame of C for __init__, for every request.
+        request: OwnedRequest = _new(OwnedRequest)
+        request.message = message
+        request.data = data
+        request.deferred = deferred
+        request.cancelled = False
+        request.handler = handler
+        request.context = context
+        request.deadline = deadline
+        request.owned = self
+        return request
+
+    def check(self, deadline: object, name: str = "deadline") -> float:
+        """``deadline`` (or a timeout: ``name``) as a float; raises if a
+        request cannot have it (before anything is sent)."""
         if self._clock is None:
-            raise TypeError("a request's deadline needs the protocol's clock (an IReactorTime)")
+            raise TypeError(f"a request's {name} needs the protocol's clock (an IReactorTime)")
         if isinstance(deadline, bool) or not isinstance(deadline, (int, float)):
-            raise TypeError(f"deadline must be a number of seconds, not {deadline!r}")
+            raise TypeError(f"{name} must be a number of seconds, not {deadline!r}")
         if deadline != deadline:
-            raise ValueError("deadline must not be NaN")
+            raise ValueError(f"{name} must not be NaN")
         return float(deadline)
+
+    def now(self) -> float:
+        """The clock's time; raises if there is no clock."""
+        if self._clock is None:
+            raise TypeError("a request's timeout needs the protocol's clock (an IReactorTime)")
+        return self._clock.seconds()
 
     def add(self, deadline: float) -> None:
         """A request with ``deadline`` joins the connection's FIFO."""

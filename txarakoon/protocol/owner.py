@@ -33,6 +33,7 @@ class _Connection(Protocol):
     part of: its queues (written, unsent) and how it writes."""
 
     _unsent: deque[Request]
+    requests_sent: int
 
     @property
     def connected(self) -> int: ...
@@ -55,7 +56,13 @@ class _Connection(Protocol):
 
 
 class OwnerMixin:
-    """The owner's methods of :class:`~txarakoon.protocol.ArakoonProtocol`."""
+    """The owner's methods of :class:`~txarakoon.protocol.ArakoonProtocol`.
+
+    :ivar requests_sent: how many requests were sent with :meth:`submit` (and
+        counted by the owner's other ways of sending) on this connection.
+    """
+
+    requests_sent = 0
 
     def submit(
         self: _Connection,
@@ -63,6 +70,7 @@ class OwnerMixin:
         handler: FailureHandler,
         context: Any = None,
         deadline: float | None = None,
+        timeout: float | None = None,
     ) -> Deferred[T]:
         """Send ``message`` for the owner of this connection: the Deferred
         fires with the reply, with nothing added to it on the way; a failure
@@ -77,13 +85,27 @@ class OwnerMixin:
         :param deadline: when (on the protocol's clock) the request fails
             with :class:`~txarakoon.protocol.owned.DeadlinePassed`, given to
             ``handler`` like any failure; ``None``: never.
+        :param timeout: instead of ``deadline``, how many seconds from now.
+            From a callback of a reply of this connection, "now" is when the
+            bytes of that reply arrived (see
+            :attr:`~txarakoon.protocol.owned.OwnedRequests.batch_time`): the
+            clock is read once for all the requests sent meanwhile.
 
         A request that cannot be sent (not connected) fails at once, without
         ``handler``: nothing was queued. Its caller cancelling it is not a
         failure for ``handler`` either: it fails with ``CancelledError``.
+        Each request sent counts in :attr:`requests_sent`.
         """
         data = message.serialize()
         owned = self._owned
+        if timeout is not None:
+            if deadline is not None:
+                raise TypeError("a request has a deadline or a timeout, not both")
+            now = owned.batch_time
+            if now is None or timeout.__class__ is not float:
+                now = owned.now()  # raises without a clock
+                timeout = owned.check(timeout, "timeout")
+            deadline = now + timeout
         if not self.connected:
             if deadline is not None:
                 owned.check(deadline)  # bad input raises all the same
@@ -98,9 +120,10 @@ class OwnerMixin:
             else:
                 deadline = owned.check(deadline)  # raises before anything is sent
                 owned.add(deadline)
-        request = OwnedRequest(
-            message, data, Deferred(self._canceller), handler, context, deadline, owned
+        request = owned.request(
+            message, data, Deferred(self._canceller), handler, context, deadline
         )
+        self.requests_sent += 1
         if self._can_write():
             self._write(request)
         else:
