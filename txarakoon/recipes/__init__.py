@@ -91,10 +91,11 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
     the value itself with a
     :class:`~txarakoon.blocking_cluster.BlockingArakoonClient`.
 
-    Each attempt writes ``Assert(key, old)``, the change and a marker in one
-    sequence; a conflict (:class:`~txarakoon.errors.AssertionFailed`) makes
-    it read and try again, after a backoff. When the key is and stays absent
-    nothing is written.
+    Each attempt writes, in one sequence, the absence of the markers of the
+    attempts still unresolved, ``Assert(key, old)``, the change and a marker
+    of its own; a conflict (:class:`~txarakoon.errors.AssertionFailed`)
+    makes it read and try again, after a backoff. When the key is and stays
+    absent nothing is written.
 
     :param fn: the new value from the old one; it may run several times,
         so it must be pure.

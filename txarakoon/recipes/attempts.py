@@ -14,23 +14,38 @@ No Twisted, no sockets, no clock of its own: ``now`` is given.
 
 Why it never guesses
 --------------------
-Each attempt writes one sequence: ``Assert(key, old)``, the change
-(``Set(key, new)``, or ``Delete(key)`` when ``fn`` returns ``None``) and
-``Set(marker, key)``, where ``marker`` is a key of that attempt alone. The
-sequence is atomic, so the marker is present exactly when the attempt was
-applied, and since every attempt asserts the value it read, at most one
-attempt is applied (another writer's change fails the assertion).
+Each attempt writes one sequence: ``Assert(marker, None)`` for the marker of
+each earlier attempt still *unresolved* (its outcome unknown), then
+``Assert(key, old)``, the change (``Set(key, new)``, or ``Delete(key)`` when
+``fn`` returns ``None``) and ``Set(marker, key)``, where ``marker`` is a key
+of that attempt alone. The sequence is atomic, so the marker is present
+exactly when the attempt was applied.
 
-A write whose outcome is unknown leaves its marker *unresolved*. Every
-read of the key reads every unresolved marker with it, in one consistent
-read on the master, so a marker seen there was set before that value was
-read: its attempt applied, and the update is done (the value that attempt
-wrote is returned, ``fn`` is not run again). A marker absent at that read
-proves nothing yet: during an election the write may still commit. If it
-commits after the read, it changes the key (it asserted an older value and
-wrote a new one), so the next attempt's assertion fails, and the read after
-that conflict finds the marker. Once an attempt is applied on the master, any
-earlier write is decided; so when an attempt succeeds, the markers of all
+It rests on an assumption about the cluster, that *an attempt never commits
+after a later write of its update was applied*: a master applies the writes
+it received in the order it received them; a new master commits the writes
+its predecessor accepted before any new write; and a write whose connection
+was lost reached the master, if at all, before the update's next write did
+(that one is sent later, on a new connection).
+
+At most one attempt is applied. An attempt is followed by another only
+after a conflict (it was not applied) or an unknown outcome (its marker
+joins the unresolved ones). Of two applied attempts the earlier would have
+committed first (the assumption), so the later one's ``Assert(marker,
+None)`` on the earlier marker would have failed. Asserting the key alone is
+not enough: the earlier attempt may commit late (queued on a live master
+behind an aborted connection) after the read that found its marker absent,
+and another writer may then set the key back to the value the later
+attempt read.
+
+Every read of the key reads every unresolved marker with it, in one
+consistent read on the master: a marker seen there means its attempt was
+applied, and the update is done (the value that attempt wrote is returned,
+``fn`` is not run again). A marker absent at that read proves nothing yet
+(the write may still commit); the next attempt's assertion of its absence
+then decides: if it committed meanwhile, the attempt fails with a conflict,
+and the read after it finds the marker. When an attempt is applied, every
+earlier one is decided for good (never applied), so the markers of all
 attempts are removed (``Replace(marker, None)``, idempotent: never
 ``Delete``, which fails a sequence when the key is absent, nor
 ``DeletePrefix``, which a failing sequence does not undo, PROTOCOL.md D19).
@@ -208,12 +223,7 @@ def plan(
         if old is None and new is None and not unresolved:
             return Done(None)
         marker = new_marker()
-        change: tuple[Step, ...] = ()
-        if new is not None:
-            change = (Set(key, new),)
-        elif old is not None:
-            change = (Delete(key),)
-        steps = (Assert(key, old), *change, Set(marker, key))
+        steps = _attempt(key, old, new, marker, tuple(unresolved))
         remaining = deadline - now()
         if remaining <= 0:
             raise expired()
@@ -232,6 +242,21 @@ def plan(
         if wait is None:
             raise expired()
         yield Pause(wait)
+
+
+def _attempt(
+    key: bytes, old: bytes | None, new: bytes | None, marker: bytes, unresolved: tuple[bytes, ...]
+) -> tuple[Step, ...]:
+    """One attempt's sequence. Asserting the unresolved markers absent, not
+    only the key, is what keeps the update from applying twice when an
+    earlier attempt commits late and the key comes back to ``old``."""
+    change: tuple[Step, ...] = ()
+    if new is not None:
+        change = (Set(key, new),)
+    elif old is not None:
+        change = (Delete(key),)
+    absent = tuple(Assert(earlier, None) for earlier in unresolved)
+    return (*absent, Assert(key, old), *change, Set(marker, key))
 
 
 def carry(
