@@ -285,3 +285,25 @@ def test_a_conflict_on_an_earlier_marker_reads_it_again_and_returns_its_value() 
     driver.answer([b"7", KEY])
     driver.answer(None)
     assert driver.done == Done(b"8")
+
+
+def test_the_deadline_with_an_unresolved_attempt_keeps_the_last_error_as_the_reason() -> None:
+    driver = Driver(add_one, timeout=10.0)
+    driver.answer([b"7"])
+    lost = unknown()
+    driver.answer(lost)
+    driver.clock.now = 10.0
+    with pytest.raises(UpdateOutcomeUnknown) as raised:
+        driver.answer([b"7", None])
+    assert raised.value.reason is lost
+
+
+def test_update_outcome_unknown_says_the_update_was_retried_and_names_what_to_read() -> None:
+    error = UpdateOutcomeUnknown(unknown(), "update(b'counter')", (marker(1), marker(2)))
+    assert str(error) == (
+        "update(b'counter') was applied once or not at all, and which is unknown (an "
+        "update retries, but is never applied twice): read its markers "
+        "b'txarakoon/recipes/markers/m1', b'txarakoon/recipes/markers/m2' (one present: "
+        "its attempt was applied), then remove them with replace(marker, None): "
+        "the connection was lost after it was sent (killed)"
+    )

@@ -146,17 +146,30 @@ class Done:
 
 
 class UpdateOutcomeUnknown(OutcomeUnknown):
-    """An update's deadline came with an attempt whose outcome is still
-    unknown: it may have been applied (once), or not at all.
+    """An update ended (at its deadline, on an error, or cancelled) with an
+    attempt whose outcome is still unknown: the update was applied once, or
+    not at all, never twice.
+
+    :attr:`reason` is the last error it met: the one that left an attempt
+    unknown, a later conflict, or the cancellation.
 
     :ivar markers: the markers of those attempts, left in place: one found
-        present later means its attempt was applied. Remove them with
+        present means its attempt was applied. Remove them with
         ``replace(marker, None)`` once decided.
     """
 
     def __init__(self, reason: object, request: str, markers: tuple[bytes, ...]) -> None:
-        super().__init__(reason, request)
         self.markers = markers
+        super().__init__(reason, request)
+
+    def _verdict(self, request: str) -> str:
+        names = ", ".join(repr(marker) for marker in self.markers)
+        return (
+            f"{request} was applied once or not at all, and which is unknown (an "
+            f"update retries, but is never applied twice): read its markers {names} (one "
+            "present: its attempt was applied), then remove them with "
+            "replace(marker, None)"
+        )
 
 
 def _unknown(error: BaseException) -> bool:
@@ -193,12 +206,10 @@ def plan(
             return error
         return UpdateOutcomeUnknown(error, request, tuple(unresolved))
 
-    def timed_out() -> BaseException:
-        applied = None if unresolved else False
-        return RequestTimeout("no answer within the deadline", request, applied=applied)
-
     def expired() -> BaseException:
-        return failed(last if last is not None and not unresolved else timed_out())
+        if last is None:
+            return RequestTimeout("no answer within the deadline", request, applied=False)
+        return failed(last)
 
     last: BaseException | None = None
     while True:
