@@ -287,6 +287,27 @@ def test_a_conflict_on_an_earlier_marker_reads_it_again_and_returns_its_value() 
     assert driver.done == Done(b"8")
 
 
+def test_fn_returning_the_value_it_read_writes_nothing() -> None:
+    driver = Driver(lambda old: old)
+    assert driver.answer([b"same"]) is None
+    assert driver.done == Done(b"same")
+
+
+def test_fn_returning_the_value_it_read_after_an_unknown_outcome_still_writes() -> None:
+    # Only a write decides the earlier attempt.
+    driver = Driver(lambda old: b"same")
+    driver.answer([b"other"])
+    driver.answer(unknown())
+    write = driver.answer([b"same", None])
+    assert isinstance(write, Write)
+    assert write.steps == (
+        Assert(marker(1), None),
+        Assert(KEY, b"same"),
+        Set(KEY, b"same"),
+        Set(marker(2), KEY),
+    )
+
+
 def test_the_deadline_with_an_unresolved_attempt_keeps_the_last_error_as_the_reason() -> None:
     driver = Driver(add_one, timeout=10.0)
     driver.answer([b"7"])

@@ -83,6 +83,15 @@ def test_update_of_an_absent_key_to_none_writes_nothing(
     assert arakoon.txid == txid
 
 
+def test_update_to_the_value_it_read_writes_nothing(
+    arakoon: ArakoonCluster, client: ArakoonClient
+) -> None:
+    arakoon.seed({b"name": b"ada"})
+    txid = arakoon.txid
+    assert run(arakoon, update(client, b"name", lambda old: old)) == b"ada"
+    assert arakoon.txid == txid
+
+
 def test_increment_of_text_that_is_no_counter_raises_value_error_and_writes_nothing(
     arakoon: ArakoonCluster, client: ArakoonClient
 ) -> None:

@@ -33,6 +33,8 @@ What to know:
   resolution included; each request is sent with what is left of it. After
   a conflict the next attempt waits as the client's retries do (its
   ``backoff`` and ``jitter``).
+* ``fn`` returning the value it was given writes nothing (unless an earlier
+  attempt is unresolved: only a write decides it).
 """
 
 from __future__ import annotations
@@ -94,8 +96,9 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
     Each attempt writes, in one sequence, the absence of the markers of the
     attempts still unresolved, ``Assert(key, old)``, the change and a marker
     of its own; a conflict (:class:`~txarakoon.errors.AssertionFailed`)
-    makes it read and try again, after a backoff. When the key is and stays
-    absent nothing is written.
+    makes it read and try again, after a backoff. When ``fn`` returns the
+    value it was given (an absent key staying absent, say), nothing is
+    written.
 
     :param fn: the new value from the old one; it may run several times,
         so it must be pure.

@@ -231,8 +231,8 @@ def plan(
             if unresolved:
                 raise failed(error) from error
             raise
-        if old is None and new is None and not unresolved:
-            return Done(None)
+        if new == old and not unresolved:
+            return Done(old)
         marker = new_marker()
         steps = _attempt(key, old, new, marker, tuple(unresolved))
         remaining = deadline - now()
