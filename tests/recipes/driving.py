@@ -57,6 +57,15 @@ class Driver:
             return None
         return self.request
 
+    def stop(self, cancelled: BaseException) -> Request | None:
+        """Stop waiting for the request (a cancellation): thrown into the plan."""
+        try:
+            self.request = self.plan.throw(cancelled)
+        except StopIteration as stop:
+            self.done = stop.value
+            return None
+        return self.request
+
 
 def marker(serial: int) -> bytes:
     return MARKER_PREFIX + b"m%d" % serial

@@ -35,6 +35,10 @@ What to know:
   ``backoff`` and ``jitter``).
 * ``fn`` returning the value it was given writes nothing (unless an earlier
   attempt is unresolved: only a write decides it).
+* Cancelling the Deferred tells what the update came to: a
+  ``CancelledError`` when nothing may have been applied,
+  :class:`UpdateOutcomeUnknown` with a write in flight or an attempt
+  unresolved, and the value when the update was applied already.
 """
 
 from __future__ import annotations
@@ -104,8 +108,9 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
         so it must be pure.
     :param timeout: the deadline of the whole update, in seconds (default:
         the client's ``timeout``).
-    :raises UpdateOutcomeUnknown: at the deadline, an attempt's outcome is
-        still unknown (it names the attempts' markers).
+    :raises UpdateOutcomeUnknown: at the deadline (or cancelled, or on an
+        error), an attempt's outcome is still unknown (it names the
+        attempts' markers).
     :raises ~txarakoon.errors.AssertionFailed: at the deadline, every attempt
         met a conflict (nothing was written).
 

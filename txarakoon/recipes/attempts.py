@@ -8,6 +8,7 @@ is)::
     steps = plan(key, fn, deadline=..., now=..., ...)
     request = next(steps)               # a Read, Write, Clean or Pause
     request = steps.send(outcome)       # its result, or the exception it raised
+    request = steps.throw(cancelled)    # or: the caller stopped waiting for it
     ...                                 # until StopIteration(Done) or an exception
 
 No Twisted, no sockets, no clock of its own: ``now`` is given.
@@ -51,6 +52,12 @@ attempts are removed (``Replace(marker, None)``, idempotent: never
 ``DeletePrefix``, which a failing sequence does not undo, PROTOCOL.md D19).
 At the deadline with a marker still unresolved, the update raises
 :class:`UpdateOutcomeUnknown`, which names the markers.
+
+A cancellation (thrown into the plan) is told truthfully: nothing that may
+apply sent and nothing unresolved, it is raised as it is; with a write in
+flight or a marker unresolved, it becomes an :class:`UpdateOutcomeUnknown`;
+once the update was applied (while its markers are being removed), the
+update is done and its value stands.
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from ..codec import STRING
 from ..errors import AssertionFailed, ConnectionFailure, OutcomeUnknown, RequestTimeout
@@ -189,7 +196,10 @@ def plan(
 ) -> Generator[Request, Any, Done]:
     """Yield the requests of one update of ``key`` to ``fn(old)`` in turn,
     receive each outcome (a result, or the exception the request raised),
-    and return :class:`Done`; raise what the update fails with.
+    and return :class:`Done`; raise what the update fails with. An
+    exception thrown in (a cancellation) ends the update: raised as it is,
+    or as an :class:`UpdateOutcomeUnknown` when something may have been
+    applied, or, once the update was applied, :class:`Done` all the same.
 
     :param deadline: when to give up, on the clock ``now`` reads.
     :param backoff: the delays between attempts after a conflict.
@@ -200,25 +210,30 @@ def plan(
     # The new value of each attempt whose outcome is unknown, by its marker.
     unresolved: dict[bytes, bytes | None] = {}
     schedule = Schedule(backoff, rng)
-
-    def failed(error: BaseException) -> BaseException:
-        if not unresolved:
-            return error
-        return UpdateOutcomeUnknown(error, request, tuple(unresolved))
-
-    def expired() -> BaseException:
-        if last is None:
-            return RequestTimeout("no answer within the deadline", request, applied=False)
-        return failed(last)
-
     last: BaseException | None = None
+
+    def end(error: BaseException) -> NoReturn:
+        """End the update with ``error``: as it is when nothing may have
+        been applied, else inside an :class:`UpdateOutcomeUnknown`."""
+        if unresolved:
+            raise UpdateOutcomeUnknown(error, request, tuple(unresolved)) from error
+        raise error
+
+    def expire() -> NoReturn:
+        if last is None:
+            raise RequestTimeout("no answer within the deadline", request, applied=False)
+        end(last)
+
     while True:
         remaining = deadline - now()
         if remaining <= 0:
-            raise expired()
-        outcome = yield Read((key, *unresolved), remaining)
+            expire()
+        try:
+            outcome = yield Read((key, *unresolved), remaining)
+        except Exception as stop:
+            end(stop)
         if isinstance(outcome, BaseException):
-            raise failed(outcome)
+            end(outcome)
         old, *markers = outcome
         for marker, found in zip(unresolved, markers, strict=True):
             if found is not None:
@@ -228,31 +243,37 @@ def plan(
             if new is not None:
                 new = STRING.check(new)
         except Exception as error:
-            if unresolved:
-                raise failed(error) from error
-            raise
+            end(error)
         if new == old and not unresolved:
             return Done(old)
         marker = new_marker()
         steps = _attempt(key, old, new, marker, tuple(unresolved))
         remaining = deadline - now()
         if remaining <= 0:
-            raise expired()
-        outcome = yield Write(steps, marker, remaining)
+            expire()
+        try:
+            outcome = yield Write(steps, marker, remaining)
+        except Exception as stop:
+            # A write that may have been sent is unknown, cancelled or not
+            # (CancelledBeforeSending says it was not).
+            if getattr(stop, "applied", None) is not False:
+                unresolved[marker] = new
+            end(stop)
         if not isinstance(outcome, BaseException):
-            markers_written = (*unresolved, marker)
-            return (yield from _clean(new, markers_written, deadline, now))
+            return (yield from _clean(new, (*unresolved, marker), deadline, now))
+        last = outcome
         if _unknown(outcome):
             unresolved[marker] = new
-            last = outcome
             continue
         if not isinstance(outcome, AssertionFailed):
-            raise failed(outcome)
-        last = outcome
+            end(outcome)
         wait = schedule.next_wait(deadline - now())
         if wait is None:
-            raise expired()
-        yield Pause(wait)
+            expire()
+        try:
+            yield Pause(wait)
+        except Exception as stop:
+            end(stop)
 
 
 def _attempt(
@@ -274,29 +295,32 @@ def carry(
     client: Any,
     steps: Generator[Request, Any, Done],
     sleep: Callable[[float], Any],
-    passes: tuple[type[BaseException], ...] = (),
+    stops: tuple[type[BaseException], ...] = (),
 ) -> Generator[Any, Any, Done]:
     """Carry the requests of ``steps`` (a :func:`plan`) to ``client``: yield
     what each call returns, and give ``steps`` what comes back, or the
     exception raised there. The Twisted flavour yields Deferreds (run it with
     ``Deferred.fromCoroutine``); the blocking one's calls have returned or
     raised by then (:func:`txarakoon.sessions.run_blocking`). An exception of
-    ``passes`` (a cancellation) ends the update instead."""
+    ``stops`` (a cancellation) is thrown into ``steps`` instead, which tells
+    what the update came to."""
     outcome: Any = None
+    stop: BaseException | None = None
     try:
         while True:
             try:
-                request = steps.send(outcome)
-            except StopIteration as stop:
-                done: Done = stop.value
+                request = steps.send(outcome) if stop is None else steps.throw(stop)
+            except StopIteration as finished:
+                done: Done = finished.value
                 return done
+            outcome = stop = None
             try:
                 if isinstance(request, Pause):
                     outcome = yield sleep(request.seconds)
                 else:
                     outcome = yield request.call(client)
-            except passes:
-                raise
+            except stops as error:
+                stop = error
             except Exception as error:
                 outcome = error
     finally:
@@ -309,7 +333,11 @@ def _clean(
     """Remove ``markers`` after the update was applied (writing ``value``):
     again after an unknown outcome until the deadline, at least once."""
     while True:
-        outcome = yield Clean(markers, max(deadline - now(), _CLEAN_AT_LEAST))
+        try:
+            outcome = yield Clean(markers, max(deadline - now(), _CLEAN_AT_LEAST))
+        except Exception:
+            # Cancelled too late: the update stands, its markers may stay.
+            return Done(value, markers)
         if not isinstance(outcome, BaseException):
             return Done(value)
         if not _unknown(outcome) or deadline - now() <= 0:
