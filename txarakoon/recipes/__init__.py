@@ -186,7 +186,9 @@ def increment(client: Any, key: Key, delta: int = 1, *, timeout: float | None = 
 
     A counter is stored as decimal ASCII text (``b"42"``); an absent key
     counts as 0. A value that is not such text is a :class:`ValueError`,
-    raised before anything is written.
+    raised before anything is written, unless an earlier attempt is
+    unresolved (it may have been applied): then it comes inside an
+    :class:`UpdateOutcomeUnknown`.
     """
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise TypeError(f"delta must be an int, not {type(delta).__name__}")
