@@ -3,88 +3,27 @@ request follows which outcome, driven by hand with plain values."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Generator
-from typing import Any
-
 import pytest
 
 from txarakoon.errors import (
     AssertionFailed,
     BadInput,
-    ConnectionLost,
     NoMasterError,
     OutcomeUnknown,
     RequestTimeout,
 )
 from txarakoon.recipes import counter_value
 from txarakoon.recipes.attempts import (
-    MARKER_PREFIX,
     Clean,
     Done,
     Pause,
     Read,
-    Request,
     UpdateOutcomeUnknown,
-    Updater,
     Write,
-    plan,
 )
-from txarakoon.retry import Backoff
 from txarakoon.sequence import Assert, Delete, Set
 
-KEY = b"counter"
-
-
-def unknown() -> OutcomeUnknown:
-    return OutcomeUnknown(ConnectionLost("killed"), "sequence(...)")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Driver:
-    """Runs a plan one request at a time; markers are m1, m2, ... in order."""
-
-    def __init__(self, fn: Updater, timeout: float = 10.0) -> None:
-        self.clock = Clock()
-        self.serial = 0
-        self.plan: Generator[Request, Any, Done] = plan(
-            KEY,
-            fn,
-            deadline=timeout,
-            now=self.clock,
-            backoff=Backoff(0.1, 1.0, 0.0),
-            rng=random.Random(1),
-            new_marker=self._marker,
-        )
-        self.request: Request = next(self.plan)
-        self.done: Done | None = None
-
-    def _marker(self) -> bytes:
-        self.serial += 1
-        return MARKER_PREFIX + b"m%d" % self.serial
-
-    def answer(self, outcome: Any) -> Request | None:
-        try:
-            self.request = self.plan.send(outcome)
-        except StopIteration as stop:
-            self.done = stop.value
-            return None
-        return self.request
-
-
-def marker(serial: int) -> bytes:
-    return MARKER_PREFIX + b"m%d" % serial
-
-
-def add_one(old: bytes | None) -> bytes:
-    return b"%d" % (counter_value(old) + 1)
+from .driving import KEY, Driver, add_one, marker, unknown
 
 
 def test_an_update_reads_the_key_on_the_master_first() -> None:
@@ -149,7 +88,12 @@ def test_unknown_then_absent_then_conflict_then_present_returns_the_first_attemp
     driver.answer(unknown())  # ... and the master is lost
     write = driver.answer([b"7", None])  # its marker is absent: not decided yet
     assert isinstance(write, Write)
-    assert write.steps == (Assert(KEY, b"7"), Set(KEY, b"8"), Set(marker(2), KEY))
+    assert write.steps == (
+        Assert(marker(1), None),
+        Assert(KEY, b"7"),
+        Set(KEY, b"8"),
+        Set(marker(2), KEY),
+    )
     # Attempt 1 committed meanwhile: attempt 2's assertion fails.
     assert isinstance(driver.answer(AssertionFailed(KEY)), Pause)
     read = driver.answer(None)
@@ -251,7 +195,7 @@ def test_fn_returning_none_for_an_absent_key_after_an_unknown_outcome_still_writ
     driver.answer(unknown())
     write = driver.answer([None, None])
     assert isinstance(write, Write)
-    assert write.steps == (Assert(KEY, None), Set(marker(2), KEY))
+    assert write.steps == (Assert(marker(1), None), Assert(KEY, None), Set(marker(2), KEY))
 
 
 def test_fn_returning_what_is_no_value_raises_type_error_before_writing() -> None:
@@ -310,3 +254,77 @@ def test_fn_failing_after_an_unknown_outcome_is_outcome_unknown_caused_by_it() -
         driver.answer([b"8", None])
     assert isinstance(raised.value.__cause__, ValueError)
     assert raised.value.markers == (marker(1),)
+
+
+def test_an_attempt_after_unknown_outcomes_asserts_each_earlier_marker_absent() -> None:
+    driver = Driver(add_one)
+    driver.answer([b"7"])
+    driver.answer(unknown())
+    driver.answer([b"7", None])
+    driver.answer(unknown())
+    write = driver.answer([b"7", None, None])
+    assert isinstance(write, Write)
+    assert write.steps == (
+        Assert(marker(1), None),
+        Assert(marker(2), None),
+        Assert(KEY, b"7"),
+        Set(KEY, b"8"),
+        Set(marker(3), KEY),
+    )
+
+
+def test_a_conflict_on_an_earlier_marker_reads_it_again_and_returns_its_value() -> None:
+    driver = Driver(add_one)
+    driver.answer([b"7"])
+    driver.answer(unknown())
+    driver.answer([b"7", None])
+    # Attempt 1 committed late; another writer set the key back to 7.
+    driver.answer(AssertionFailed(marker(1)))
+    read = driver.answer(None)
+    assert isinstance(read, Read) and read.keys == (KEY, marker(1))
+    driver.answer([b"7", KEY])
+    driver.answer(None)
+    assert driver.done == Done(b"8")
+
+
+def test_fn_returning_the_value_it_read_writes_nothing() -> None:
+    driver = Driver(lambda old: old)
+    assert driver.answer([b"same"]) is None
+    assert driver.done == Done(b"same")
+
+
+def test_fn_returning_the_value_it_read_after_an_unknown_outcome_still_writes() -> None:
+    # Only a write decides the earlier attempt.
+    driver = Driver(lambda old: b"same")
+    driver.answer([b"other"])
+    driver.answer(unknown())
+    write = driver.answer([b"same", None])
+    assert isinstance(write, Write)
+    assert write.steps == (
+        Assert(marker(1), None),
+        Assert(KEY, b"same"),
+        Set(KEY, b"same"),
+        Set(marker(2), KEY),
+    )
+
+
+def test_the_deadline_with_an_unresolved_attempt_keeps_the_last_error_as_the_reason() -> None:
+    driver = Driver(add_one, timeout=10.0)
+    driver.answer([b"7"])
+    lost = unknown()
+    driver.answer(lost)
+    driver.clock.now = 10.0
+    with pytest.raises(UpdateOutcomeUnknown) as raised:
+        driver.answer([b"7", None])
+    assert raised.value.reason is lost
+
+
+def test_update_outcome_unknown_says_the_update_was_retried_and_names_what_to_read() -> None:
+    error = UpdateOutcomeUnknown(unknown(), "update(b'counter')", (marker(1), marker(2)))
+    assert str(error) == (
+        "update(b'counter') was applied once or not at all, and which is unknown (an "
+        "update retries, but is never applied twice): read its markers "
+        "b'txarakoon/recipes/markers/m1', b'txarakoon/recipes/markers/m2' (one present: "
+        "its attempt was applied), then remove them with replace(marker, None): "
+        "the connection was lost after it was sent (killed)"
+    )

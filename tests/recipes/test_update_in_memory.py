@@ -83,6 +83,15 @@ def test_update_of_an_absent_key_to_none_writes_nothing(
     assert arakoon.txid == txid
 
 
+def test_update_to_the_value_it_read_writes_nothing(
+    arakoon: ArakoonCluster, client: ArakoonClient
+) -> None:
+    arakoon.seed({b"name": b"ada"})
+    txid = arakoon.txid
+    assert run(arakoon, update(client, b"name", lambda old: old)) == b"ada"
+    assert arakoon.txid == txid
+
+
 def test_increment_of_text_that_is_no_counter_raises_value_error_and_writes_nothing(
     arakoon: ArakoonCluster, client: ArakoonClient
 ) -> None:
@@ -164,4 +173,22 @@ def test_an_update_that_only_meets_conflicts_raises_the_last_at_its_deadline(
 
     with pytest.raises(AssertionFailed):
         run(arakoon, update(client, KEY, always_overtaken, timeout=2.0))
+    assert markers(arakoon) == []
+
+
+def test_an_attempt_queued_on_a_live_master_that_commits_late_is_applied_once(
+    arakoon: ArakoonCluster, client: ArakoonClient
+) -> None:
+    arakoon.seed({KEY: b"7"})
+    first = arakoon.hold_replies("n0", writes_the_counter, applied=False)
+    counted = increment(client, KEY)
+    run(arakoon, first.when_held())
+    second = arakoon.hold_replies("n0", writes_the_counter, applied=False)
+    arakoon["n0"].drop_connections()  # attempt 1 stays queued on the master
+    run(arakoon, second.when_held())  # after a read that found no marker
+    first.release()  # attempt 1 commits: 8
+    arakoon.seed({KEY: b"7"})  # another writer's -1
+    second.release()
+    assert run(arakoon, counted) == 8
+    assert arakoon.store.get(KEY) == b"7"
     assert markers(arakoon) == []

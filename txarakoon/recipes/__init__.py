@@ -33,6 +33,12 @@ What to know:
   resolution included; each request is sent with what is left of it. After
   a conflict the next attempt waits as the client's retries do (its
   ``backoff`` and ``jitter``).
+* ``fn`` returning the value it was given writes nothing (unless an earlier
+  attempt is unresolved: only a write decides it).
+* Cancelling the Deferred tells what the update came to: a
+  ``CancelledError`` when nothing may have been applied,
+  :class:`UpdateOutcomeUnknown` with a write in flight or an attempt
+  unresolved, and the value when the update was applied already.
 """
 
 from __future__ import annotations
@@ -91,17 +97,20 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
     the value itself with a
     :class:`~txarakoon.blocking_cluster.BlockingArakoonClient`.
 
-    Each attempt writes ``Assert(key, old)``, the change and a marker in one
-    sequence; a conflict (:class:`~txarakoon.errors.AssertionFailed`) makes
-    it read and try again, after a backoff. When the key is and stays absent
-    nothing is written.
+    Each attempt writes, in one sequence, the absence of the markers of the
+    attempts still unresolved, ``Assert(key, old)``, the change and a marker
+    of its own; a conflict (:class:`~txarakoon.errors.AssertionFailed`)
+    makes it read and try again, after a backoff. When ``fn`` returns the
+    value it was given (an absent key staying absent, say), nothing is
+    written.
 
     :param fn: the new value from the old one; it may run several times,
         so it must be pure.
     :param timeout: the deadline of the whole update, in seconds (default:
         the client's ``timeout``).
-    :raises UpdateOutcomeUnknown: at the deadline, an attempt's outcome is
-        still unknown (it names the attempts' markers).
+    :raises UpdateOutcomeUnknown: at the deadline (or cancelled, or on an
+        error), an attempt's outcome is still unknown (it names the
+        attempts' markers).
     :raises ~txarakoon.errors.AssertionFailed: at the deadline, every attempt
         met a conflict (nothing was written).
 
@@ -177,7 +186,9 @@ def increment(client: Any, key: Key, delta: int = 1, *, timeout: float | None = 
 
     A counter is stored as decimal ASCII text (``b"42"``); an absent key
     counts as 0. A value that is not such text is a :class:`ValueError`,
-    raised before anything is written.
+    raised before anything is written, unless an earlier attempt is
+    unresolved (it may have been applied): then it comes inside an
+    :class:`UpdateOutcomeUnknown`.
     """
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise TypeError(f"delta must be an int, not {type(delta).__name__}")

@@ -8,34 +8,56 @@ is)::
     steps = plan(key, fn, deadline=..., now=..., ...)
     request = next(steps)               # a Read, Write, Clean or Pause
     request = steps.send(outcome)       # its result, or the exception it raised
+    request = steps.throw(cancelled)    # or: the caller stopped waiting for it
     ...                                 # until StopIteration(Done) or an exception
 
 No Twisted, no sockets, no clock of its own: ``now`` is given.
 
 Why it never guesses
 --------------------
-Each attempt writes one sequence: ``Assert(key, old)``, the change
-(``Set(key, new)``, or ``Delete(key)`` when ``fn`` returns ``None``) and
-``Set(marker, key)``, where ``marker`` is a key of that attempt alone. The
-sequence is atomic, so the marker is present exactly when the attempt was
-applied, and since every attempt asserts the value it read, at most one
-attempt is applied (another writer's change fails the assertion).
+Each attempt writes one sequence: ``Assert(marker, None)`` for the marker of
+each earlier attempt still *unresolved* (its outcome unknown), then
+``Assert(key, old)``, the change (``Set(key, new)``, or ``Delete(key)`` when
+``fn`` returns ``None``) and ``Set(marker, key)``, where ``marker`` is a key
+of that attempt alone. The sequence is atomic, so the marker is present
+exactly when the attempt was applied.
 
-A write whose outcome is unknown leaves its marker *unresolved*. Every
-read of the key reads every unresolved marker with it, in one consistent
-read on the master, so a marker seen there was set before that value was
-read: its attempt applied, and the update is done (the value that attempt
-wrote is returned, ``fn`` is not run again). A marker absent at that read
-proves nothing yet: during an election the write may still commit. If it
-commits after the read, it changes the key (it asserted an older value and
-wrote a new one), so the next attempt's assertion fails, and the read after
-that conflict finds the marker. Once an attempt is applied on the master, any
-earlier write is decided; so when an attempt succeeds, the markers of all
+It rests on an assumption about the cluster, that *an attempt never commits
+after a later write of its update was applied*: a master applies the writes
+it received in the order it received them; a new master commits the writes
+its predecessor accepted before any new write; and a write whose connection
+was lost reached the master, if at all, before the update's next write did
+(that one is sent later, on a new connection).
+
+At most one attempt is applied. An attempt is followed by another only
+after a conflict (it was not applied) or an unknown outcome (its marker
+joins the unresolved ones). Of two applied attempts the earlier would have
+committed first (the assumption), so the later one's ``Assert(marker,
+None)`` on the earlier marker would have failed. Asserting the key alone is
+not enough: the earlier attempt may commit late (queued on a live master
+behind an aborted connection) after the read that found its marker absent,
+and another writer may then set the key back to the value the later
+attempt read.
+
+Every read of the key reads every unresolved marker with it, in one
+consistent read on the master: a marker seen there means its attempt was
+applied, and the update is done (the value that attempt wrote is returned,
+``fn`` is not run again). A marker absent at that read proves nothing yet
+(the write may still commit); the next attempt's assertion of its absence
+then decides: if it committed meanwhile, the attempt fails with a conflict,
+and the read after it finds the marker. When an attempt is applied, every
+earlier one is decided for good (never applied), so the markers of all
 attempts are removed (``Replace(marker, None)``, idempotent: never
 ``Delete``, which fails a sequence when the key is absent, nor
 ``DeletePrefix``, which a failing sequence does not undo, PROTOCOL.md D19).
 At the deadline with a marker still unresolved, the update raises
 :class:`UpdateOutcomeUnknown`, which names the markers.
+
+A cancellation (thrown into the plan) is told truthfully: nothing that may
+apply sent and nothing unresolved, it is raised as it is; with a write in
+flight or a marker unresolved, it becomes an :class:`UpdateOutcomeUnknown`;
+once the update was applied (while its markers are being removed), the
+update is done and its value stands.
 """
 
 from __future__ import annotations
@@ -43,7 +65,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from ..codec import STRING
 from ..errors import AssertionFailed, ConnectionFailure, OutcomeUnknown, RequestTimeout
@@ -131,17 +153,30 @@ class Done:
 
 
 class UpdateOutcomeUnknown(OutcomeUnknown):
-    """An update's deadline came with an attempt whose outcome is still
-    unknown: it may have been applied (once), or not at all.
+    """An update ended (at its deadline, on an error, or cancelled) with an
+    attempt whose outcome is still unknown: the update was applied once, or
+    not at all, never twice.
+
+    :attr:`reason` is the last error it met: the one that left an attempt
+    unknown, a later conflict, or the cancellation.
 
     :ivar markers: the markers of those attempts, left in place: one found
-        present later means its attempt was applied. Remove them with
+        present means its attempt was applied. Remove them with
         ``replace(marker, None)`` once decided.
     """
 
     def __init__(self, reason: object, request: str, markers: tuple[bytes, ...]) -> None:
-        super().__init__(reason, request)
         self.markers = markers
+        super().__init__(reason, request)
+
+    def _verdict(self, request: str) -> str:
+        names = ", ".join(repr(marker) for marker in self.markers)
+        return (
+            f"{request} was applied once or not at all, and which is unknown (an "
+            f"update retries, but is never applied twice): read its markers {names} (one "
+            "present: its attempt was applied), then remove them with "
+            "replace(marker, None)"
+        )
 
 
 def _unknown(error: BaseException) -> bool:
@@ -161,7 +196,10 @@ def plan(
 ) -> Generator[Request, Any, Done]:
     """Yield the requests of one update of ``key`` to ``fn(old)`` in turn,
     receive each outcome (a result, or the exception the request raised),
-    and return :class:`Done`; raise what the update fails with.
+    and return :class:`Done`; raise what the update fails with. An
+    exception thrown in (a cancellation) ends the update: raised as it is,
+    or as an :class:`UpdateOutcomeUnknown` when something may have been
+    applied, or, once the update was applied, :class:`Done` all the same.
 
     :param deadline: when to give up, on the clock ``now`` reads.
     :param backoff: the delays between attempts after a conflict.
@@ -172,27 +210,30 @@ def plan(
     # The new value of each attempt whose outcome is unknown, by its marker.
     unresolved: dict[bytes, bytes | None] = {}
     schedule = Schedule(backoff, rng)
-
-    def failed(error: BaseException) -> BaseException:
-        if not unresolved:
-            return error
-        return UpdateOutcomeUnknown(error, request, tuple(unresolved))
-
-    def timed_out() -> BaseException:
-        applied = None if unresolved else False
-        return RequestTimeout("no answer within the deadline", request, applied=applied)
-
-    def expired() -> BaseException:
-        return failed(last if last is not None and not unresolved else timed_out())
-
     last: BaseException | None = None
+
+    def end(error: BaseException) -> NoReturn:
+        """End the update with ``error``: as it is when nothing may have
+        been applied, else inside an :class:`UpdateOutcomeUnknown`."""
+        if unresolved:
+            raise UpdateOutcomeUnknown(error, request, tuple(unresolved)) from error
+        raise error
+
+    def expire() -> NoReturn:
+        if last is None:
+            raise RequestTimeout("no answer within the deadline", request, applied=False)
+        end(last)
+
     while True:
         remaining = deadline - now()
         if remaining <= 0:
-            raise expired()
-        outcome = yield Read((key, *unresolved), remaining)
+            expire()
+        try:
+            outcome = yield Read((key, *unresolved), remaining)
+        except Exception as stop:
+            end(stop)
         if isinstance(outcome, BaseException):
-            raise failed(outcome)
+            end(outcome)
         old, *markers = outcome
         for marker, found in zip(unresolved, markers, strict=True):
             if found is not None:
@@ -202,65 +243,84 @@ def plan(
             if new is not None:
                 new = STRING.check(new)
         except Exception as error:
-            if unresolved:
-                raise failed(error) from error
-            raise
-        if old is None and new is None and not unresolved:
-            return Done(None)
+            end(error)
+        if new == old and not unresolved:
+            return Done(old)
         marker = new_marker()
-        change: tuple[Step, ...] = ()
-        if new is not None:
-            change = (Set(key, new),)
-        elif old is not None:
-            change = (Delete(key),)
-        steps = (Assert(key, old), *change, Set(marker, key))
+        steps = _attempt(key, old, new, marker, tuple(unresolved))
         remaining = deadline - now()
         if remaining <= 0:
-            raise expired()
-        outcome = yield Write(steps, marker, remaining)
+            expire()
+        try:
+            outcome = yield Write(steps, marker, remaining)
+        except Exception as stop:
+            # A write that may have been sent is unknown, cancelled or not
+            # (CancelledBeforeSending says it was not).
+            if getattr(stop, "applied", None) is not False:
+                unresolved[marker] = new
+            end(stop)
         if not isinstance(outcome, BaseException):
-            markers_written = (*unresolved, marker)
-            return (yield from _clean(new, markers_written, deadline, now))
+            return (yield from _clean(new, (*unresolved, marker), deadline, now))
+        last = outcome
         if _unknown(outcome):
             unresolved[marker] = new
-            last = outcome
             continue
         if not isinstance(outcome, AssertionFailed):
-            raise failed(outcome)
-        last = outcome
+            end(outcome)
         wait = schedule.next_wait(deadline - now())
         if wait is None:
-            raise expired()
-        yield Pause(wait)
+            expire()
+        try:
+            yield Pause(wait)
+        except Exception as stop:
+            end(stop)
+
+
+def _attempt(
+    key: bytes, old: bytes | None, new: bytes | None, marker: bytes, unresolved: tuple[bytes, ...]
+) -> tuple[Step, ...]:
+    """One attempt's sequence. Asserting the unresolved markers absent, not
+    only the key, is what keeps the update from applying twice when an
+    earlier attempt commits late and the key comes back to ``old``."""
+    change: tuple[Step, ...] = ()
+    if new is not None:
+        change = (Set(key, new),)
+    elif old is not None:
+        change = (Delete(key),)
+    absent = tuple(Assert(earlier, None) for earlier in unresolved)
+    return (*absent, Assert(key, old), *change, Set(marker, key))
 
 
 def carry(
     client: Any,
     steps: Generator[Request, Any, Done],
     sleep: Callable[[float], Any],
-    passes: tuple[type[BaseException], ...] = (),
+    stops: tuple[type[BaseException], ...] = (),
 ) -> Generator[Any, Any, Done]:
     """Carry the requests of ``steps`` (a :func:`plan`) to ``client``: yield
     what each call returns, and give ``steps`` what comes back, or the
     exception raised there. The Twisted flavour yields Deferreds (run it with
     ``Deferred.fromCoroutine``); the blocking one's calls have returned or
     raised by then (:func:`txarakoon.sessions.run_blocking`). An exception of
-    ``passes`` (a cancellation) ends the update instead."""
+    ``stops`` (a cancellation) is thrown into ``steps`` instead, which tells
+    what the update came to."""
     outcome: Any = None
+    stop: BaseException | None = None
     try:
         while True:
             try:
-                request = steps.send(outcome)
-            except StopIteration as stop:
-                done: Done = stop.value
+                request = steps.send(outcome) if stop is None else steps.throw(stop)
+            except StopIteration as finished:
+                done: Done = finished.value
                 return done
+            outcome = stop = None
             try:
                 if isinstance(request, Pause):
                     outcome = yield sleep(request.seconds)
                 else:
                     outcome = yield request.call(client)
-            except passes:
-                raise
+            except stops as error:
+                stop = error
             except Exception as error:
                 outcome = error
     finally:
@@ -273,7 +333,11 @@ def _clean(
     """Remove ``markers`` after the update was applied (writing ``value``):
     again after an unknown outcome until the deadline, at least once."""
     while True:
-        outcome = yield Clean(markers, max(deadline - now(), _CLEAN_AT_LEAST))
+        try:
+            outcome = yield Clean(markers, max(deadline - now(), _CLEAN_AT_LEAST))
+        except Exception:
+            # Cancelled too late: the update stands, its markers may stay.
+            return Done(value, markers)
         if not isinstance(outcome, BaseException):
             return Done(value)
         if not _unknown(outcome) or deadline - now() <= 0:

@@ -23,7 +23,12 @@ log = Logger()
 
 
 def run(client: ArakoonClient, plan: Generator[Request, Any, Done]) -> Deferred[bytes | None]:
-    """Drive ``plan`` with ``client``: a Deferred of the value it wrote."""
+    """Drive ``plan`` with ``client``: a Deferred of the value it wrote.
+
+    Cancelling it throws the cancellation into ``plan``, and the Deferred
+    ends as the plan does (``Deferred.fromCoroutine`` gives the outcome of
+    the generator, not a ``CancelledError`` of its own): a
+    ``CancelledError``, an ``UpdateOutcomeUnknown``, or the value."""
     return Deferred.fromCoroutine(_value(client, plan))
 
 
