@@ -79,7 +79,7 @@ from ..codec import STRING
 from ..messages import MAX_VALUE_SIZE
 from .access import ClusterAccess
 from .controls import ClusterControls
-from .mastership import Mastership
+from .mastership import Mastership, Timing
 from .node import ArakoonNode
 from .replication import Replication
 from .store import Mutation, Store, Transaction
@@ -183,15 +183,8 @@ class ArakoonCluster(ClusterControls):
         for name, function in (user_functions or {}).items():
             self.register_user_function(name, function)
         self._replication = Replication(self._nodes, lag)
-        self._mastership = Mastership(
-            self._nodes,
-            self._replication,
-            self._timers,
-            lease_period=lease_period,
-            election_delay=election_delay,
-            lease_renewals=lease_renewals,
-            settle_time=settle_time,
-        )
+        timing = Timing(lease_period, election_delay, lease_renewals, settle_time)
+        self._mastership = Mastership(self._nodes, self._replication, self._timers, timing)
         for name in names:
             self._nodes[name] = ArakoonNode(self, name, self._links)
         if master is not None:

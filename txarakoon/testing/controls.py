@@ -47,45 +47,45 @@ class ClusterControls(ClusterAccess):
     @property
     def lease_period(self) -> float:
         """The master lease in seconds."""
-        return self._mastership.lease_period
+        return self._mastership.timing.lease_period
 
     @lease_period.setter
     def lease_period(self, value: float) -> None:
         if value <= 0:
             raise ValueError(f"lease_period must be positive, not {value}")
         self.keep_time()
-        self._mastership.lease_period = value
+        self._mastership.timing.lease_period = value
 
     @property
     def lease_renewals(self) -> bool:
         """Whether the master's lease renewals are updates (D24, D31)."""
-        return self._mastership.lease_renewals
+        return self._mastership.timing.lease_renewals
 
     @lease_renewals.setter
     def lease_renewals(self, value: bool) -> None:
         self.keep_time()
-        self._mastership.lease_renewals = value
+        self._mastership.timing.lease_renewals = value
 
     @property
     def settle_time(self) -> float:
         """Seconds a new master reports ``Master_dictate`` after an election."""
-        return self._mastership.settle_time
+        return self._mastership.timing.settle_time
 
     @settle_time.setter
     def settle_time(self, value: float) -> None:
         if value < 0:
             raise ValueError(f"settle_time must not be negative, not {value}")
-        self._mastership.settle_time = value
+        self._mastership.timing.settle_time = value
 
     @property
     def election_delay(self) -> float | None:
         """Seconds without master before a new one is elected, or ``None``
         to wait for :meth:`elect`."""
-        return self._mastership.election_delay
+        return self._mastership.timing.election_delay
 
     @election_delay.setter
     def election_delay(self, value: float | None) -> None:
-        self._mastership.election_delay = value
+        self._mastership.timing.election_delay = value
 
     def elect(self, name: str) -> None:
         """Make ``name`` master now (it catches up first; it dictates for

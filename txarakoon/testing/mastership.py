@@ -29,7 +29,7 @@ from .replication import Replication
 from .store import Transaction
 from .timers import Timer, Timers
 
-__all__ = ["Mastership"]
+__all__ = ["Mastership", "Timing"]
 
 T = TypeVar("T")
 
@@ -43,31 +43,36 @@ class _Held:
     deferred: Deferred[Any]
 
 
-class Mastership:
-    """The master of ``nodes``, its lease, elections, and the writes it holds.
+@dataclass
+class Timing:
+    """The timing of a cluster's mastership, which its controls change while
+    it runs.
 
     :ivar lease_period: the master lease in seconds.
     :ivar election_delay: seconds without master before a new one is
-        elected, or ``None`` to wait for :meth:`elect`.
+        elected, or ``None`` to wait for :meth:`Mastership.elect`.
     :ivar lease_renewals: whether the master's lease renewals are updates.
     :ivar settle_time: seconds a new master dictates after its election.
     """
+
+    lease_period: float
+    election_delay: float | None
+    lease_renewals: bool
+    settle_time: float
+
+
+class Mastership:
+    """The master of ``nodes``, its lease, elections, and the writes it holds,
+    on the cluster's ``timing``."""
 
     def __init__(
         self,
         nodes: Mapping[str, ArakoonNode],
         replication: Replication,
         timers: Timers,
-        *,
-        lease_period: float,
-        election_delay: float | None,
-        lease_renewals: bool,
-        settle_time: float,
+        timing: Timing,
     ) -> None:
-        self.lease_period = lease_period
-        self.election_delay = election_delay
-        self.lease_renewals = lease_renewals
-        self.settle_time = settle_time
+        self.timing = timing
         self._nodes = nodes
         self._replication = replication
         self._timers = timers
@@ -119,7 +124,7 @@ class Mastership:
 
     def _renews(self) -> bool:
         master = self._master
-        if not self.lease_renewals or master is None or self._dropping:
+        if not self.timing.lease_renewals or master is None or self._dropping:
             return False
         return self._nodes[master].running and self.has_majority()
 
@@ -128,7 +133,7 @@ class Mastership:
         if self._keeping_time:
             return
         now = self._now()
-        half = self.lease_period / 2
+        half = self.timing.lease_period / 2
         if now < self._renewed_at + half:
             return
         if not self._renews():
@@ -178,14 +183,14 @@ class Mastership:
         self._dropping = False
         now = self._now()
         self._renewed_at = now
-        self._settled_at = float("-inf") if settled else now + self.settle_time
+        self._settled_at = float("-inf") if settled else now + self.timing.settle_time
         node.catch_up(self._replication.txid)
         self._replication.replicate(self._master)
         self._watch_majority()
         # drop_master answers half a lease after another node took over (D27).
         replies, self._drop_replies = self._drop_replies, []
         if replies:
-            self._call_later(self.lease_period / 2, lambda: _answer(replies))
+            self._call_later(self.timing.lease_period / 2, lambda: _answer(replies))
 
     def drop_master(self) -> None:
         """The master gives up mastership: no master until the next election."""
@@ -207,9 +212,11 @@ class Mastership:
 
     def schedule_election(self, previous: str | None) -> None:
         """Elect the next running node after ``previous`` in ``election_delay``."""
-        if self.election_delay is None or self._election is not None:
+        if self.timing.election_delay is None or self._election is not None:
             return
-        self._election = self._call_later(self.election_delay, lambda: self._run_election(previous))
+        self._election = self._call_later(
+            self.timing.election_delay, lambda: self._run_election(previous)
+        )
 
     def stop(self) -> None:
         """Cancel pending elections, lease expiries and step-downs."""
@@ -244,7 +251,7 @@ class Mastership:
         """The master no longer renews: the others name it until its lease
         runs out, a lease period from now."""
         if self._lease is None:
-            self._lease = self._call_later(self.lease_period, self._lease_expired)
+            self._lease = self._call_later(self.timing.lease_period, self._lease_expired)
 
     def _lease_expired(self) -> None:
         self._lease = None
@@ -260,7 +267,7 @@ class Mastership:
         if self._master is None or len(self._nodes) == 1 or self.has_majority():
             return
         if self._stepdown is None:
-            self._stepdown = self._call_later(self.lease_period, self._majority_lost)
+            self._stepdown = self._call_later(self.timing.lease_period, self._majority_lost)
 
     def _majority_lost(self) -> None:
         self._stepdown = None
