@@ -340,6 +340,21 @@ class TimeoutTests(OwnerTestCase):
         self.failureResultOf(sent[0], DeadlinePassed)
         assert self.clock.seconds() == 3.5
 
+    def test_a_request_sent_after_long_callback_work_counts_from_when_it_is_sent(self) -> None:
+        protocol, _ = self.connected(silence_timeout=100.0)
+        sent: list[Deferred[bytes]] = []
+
+        def work_then_send(_: object) -> None:
+            self.clock.advance(1.5)  # the callback's own work, before it sends
+            sent.append(self.timed(protocol, 1.0, b"next"))
+
+        self.timed(protocol, 2.0).addCallback(work_then_send)
+        protocol.dataReceived(value(b"v"))
+        self.clock.advance(0.999)
+        self.assertNoResult(sent[0])
+        self.clock.advance(0.001)
+        self.failureResultOf(sent[0], DeadlinePassed)
+
     def test_an_integer_timeout_is_fine(self) -> None:
         protocol, _ = self.connected()
         deferred = self.timed(protocol, 2)

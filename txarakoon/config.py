@@ -286,7 +286,8 @@ def check_client_settings(
 ) -> None:
     """Refuse a cluster client's settings before it connects anywhere: the
     configuration's type, a ``read_node`` (``None``: not given) that is no
-    node of it, and a duration (seconds) that is not positive."""
+    node of it, and a duration (seconds) that is not a positive number
+    (``stall_interval`` may be ``None``: not given)."""
     if not isinstance(config, ClusterConfig):
         raise TypeError(f"config must be a ClusterConfig, not {config!r}")
     if read_node is not None and read_node not in config.nodes:
@@ -297,7 +298,11 @@ def check_client_settings(
         ("silence_timeout", silence_timeout),
         ("stall_interval", stall_interval),
     ):
-        if value is not None and not value > 0:
+        if value is None and name == "stall_interval":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number of seconds, not {value!r}")
+        if not value > 0:
             raise ValueError(f"{name} must be positive, not {value}")
 
 

@@ -339,8 +339,14 @@ class CallOptions:
     retry_idempotent: bool = False
 
     def __post_init__(self) -> None:
-        if self.timeout is not None and not self.timeout > 0:
-            raise ValueError(f"timeout must be positive, not {self.timeout}")
+        timeout = self.timeout
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise TypeError(f"timeout must be a number of seconds, not {timeout!r}")
+            if not timeout > 0:
+                raise ValueError(f"timeout must be positive, not {timeout}")
+            # A float: the protocol's fast path takes no int.
+            object.__setattr__(self, "timeout", float(timeout))
         if not isinstance(self.retry_idempotent, bool):
             raise TypeError("retry_idempotent must be a bool")
 

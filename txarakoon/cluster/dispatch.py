@@ -78,7 +78,7 @@ class Dispatcher:
         self._links = links = discovery.links
         self._backoff = backoff
         self._random = rng
-        self.timeout = timeout
+        self.timeout = float(timeout)  # a float: the protocol's fast path takes no int
         self.read_node = read_node
         self.closed = False
         self._deadlines = Deadlines(clock)
@@ -147,8 +147,6 @@ class Dispatcher:
                 # The hot path: the caller gets the protocol's own Deferred,
                 # untouched; the protocol times it, and a failure comes to
                 # _send_failed first.
-                # (The timeout, not a deadline: the connection reads the
-                # clock once for all the calls of its replies' callbacks.)
                 try:
                     return protocol.submit(
                         message, self._failure_handlers[node], options, None, timeout

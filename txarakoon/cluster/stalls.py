@@ -29,9 +29,9 @@ silence: none before ``stall_interval`` (a healthy master's replies rarely
 keep it waiting that long), then one question per other node per second.
 
 It costs nothing per call: the check rides on the connection's silence timer
-(which exists anyway while replies are owed, and is reset by every chunk of
-bytes), armed with ``stall_interval`` instead of ``silence_timeout`` on the
-master's connection. Each time it fires, the connection's
+(which exists anyway while replies are owed, and fires one period after the
+last byte: :mod:`txarakoon.protocol.silence`), armed with ``stall_interval``
+instead of ``silence_timeout`` on the master's connection. Each time it fires, the connection's
 :attr:`~txarakoon.protocol.ArakoonProtocol.bytes_received` tells whether the
 silence went on since the last time; the silence timeout is reached when the
 silent intervals add up to it.
@@ -108,8 +108,8 @@ class StallWatch:
         now = self._clock.seconds()
         silence = self._silences.get(protocol)
         if silence is None or silence.mark != received:
-            # The timer is reset by every chunk: it fired one period after
-            # the last byte (or after the first reply became owed).
+            # The timer fires one period after the last byte (or after the
+            # first reply became owed).
             silence = self._silences[protocol] = _Silence(received, now - (protocol.timeOut or 0))
         silent = now - silence.since
         limit = protocol.silence_timeout

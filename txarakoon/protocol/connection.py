@@ -223,23 +223,19 @@ class ArakoonProtocol(
             # After a closing reply, a violation or silence, nothing more is
             # owed to anyone: what still arrives is dropped.
             return
-        now = None
         if self.timeOut is not None:  # the silence timer runs: replies are owed
             silence = self._silence
             assert silence is not None and self.clock is not None
-            silence.heard = now = self.clock.seconds()  # (see silence.py)
+            silence.heard = self.clock.seconds()  # (see silence.py)
         if not self._feed(data) or self._draining:
             # A reply still short of the bytes it waits for; or re-entered
             # from a callback run while reading, whose loop picks them up.
             return
         self._draining = True
-        owned = self._owned
-        owned.batch_time = now
         try:
             self._read_replies()
         finally:
             self._draining = False
-            owned.batch_time = None
             self._flush()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:

@@ -137,12 +137,6 @@ class OwnedRequests:
         oldest has the earliest.
     :ivar latest: the latest deadline of the pending requests (while ordered).
     :ivar timer: the timer, armed while a request with a deadline is pending.
-    :ivar batch_time: while the replies of a chunk of bytes are read (and
-        their callbacks run), when that chunk arrived, if the connection read
-        the clock for it (its silence timer runs); else ``None``. A request's
-        timeout counts from it: one reading of the clock for all the requests
-        the callbacks send. (On a real reactor such a deadline is early by
-        the time the callbacks took before the request was sent.)
     """
 
     __slots__ = (
@@ -150,7 +144,6 @@ class OwnedRequests:
         "_expire",
         "_following",
         "_target",
-        "batch_time",
         "latest",
         "ordered",
         "timed",
@@ -165,7 +158,6 @@ class OwnedRequests:
         self.ordered = True
         self.latest = float("-inf")
         self.timer: IDelayedCall | None = None
-        self.batch_time: float | None = None
         # The deadline the timer was armed for: when it fires, that deadline
         # is due even if the clock reads a hair earlier (float rounding).
         self._target = 0.0

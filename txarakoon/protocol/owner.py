@@ -86,10 +86,6 @@ class OwnerMixin:
             with :class:`~txarakoon.protocol.owned.DeadlinePassed`, given to
             ``handler`` like any failure; ``None``: never.
         :param timeout: instead of ``deadline``, how many seconds from now.
-            From a callback of a reply of this connection, "now" is when the
-            bytes of that reply arrived (see
-            :attr:`~txarakoon.protocol.owned.OwnedRequests.batch_time`): the
-            clock is read once for all the requests sent meanwhile.
 
         A request that cannot be sent (not connected) fails at once, without
         ``handler``: nothing was queued. Its caller cancelling it is not a
@@ -101,11 +97,11 @@ class OwnerMixin:
         if timeout is not None:
             if deadline is not None:
                 raise TypeError("a request has a deadline or a timeout, not both")
-            now = owned.batch_time
-            if now is None or timeout.__class__ is not float:
-                now = owned.now()  # raises without a clock
-                timeout = owned.check(timeout, "timeout")
-            deadline = now + timeout
+            if timeout.__class__ is not float:
+                timeout = owned.check(timeout, "timeout")  # raises without a clock
+            # Read now, not once per chunk of replies: a reply's callbacks may
+            # take long before they send, and the deadline counts from the call.
+            deadline = owned.now() + timeout
         if not self.connected:
             if deadline is not None:
                 owned.check(deadline)  # bad input raises all the same

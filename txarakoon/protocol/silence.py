@@ -6,9 +6,9 @@ It keeps the interface of Twisted's ``TimeoutMixin`` (``timeOut``,
 ``setTimeout``, ``timeoutConnection``), which the cluster client's
 connections override, but not its cost: ``TimeoutMixin`` resets its timer
 for every chunk of bytes received, tens of thousands of times a second on a
-busy connection. Here a chunk only records when it arrived (the connection
-reads the clock for it anyway: see ``OwnedRequests.batch_time``), and the timer, armed for
-one period after it was set, looks when it fires: if bytes arrived
+busy connection. Here a chunk only records when it arrived (one reading of
+the clock), and the timer, armed for one period after it was set, looks
+when it fires: if bytes arrived
 meanwhile, it is armed again for one period after the last of them. So the
 timer fires exactly one period after the last byte, or after it was set, as
 ``TimeoutMixin``'s does.
