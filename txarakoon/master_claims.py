@@ -67,7 +67,13 @@ def discover(
     for name in asked:
         answer = yield name
         if isinstance(answer, BaseException):
-            outcomes.append(NodeOutcome(name, explain(answer), symptom_of(name, answer)))
+            symptom = symptom_of(name, answer)
+            cause = explain(answer)
+            if symptom is Symptom.CLOSED_AFTER_PROLOGUE:
+                # Not "lost after it was sent": what was sent first is the
+                # prologue, and the node closed without a word.
+                cause = "the node closed the connection after the prologue, without answering"
+            outcomes.append(NodeOutcome(name, cause, symptom))
             continue
         if answer is None:
             outcomes.append(NodeOutcome(name, "knows no master", answered=True))

@@ -221,9 +221,10 @@ def when_interrupted(
         where = "while it waited for its reply" if unknown else f"during {request}"
         cause = NotConnectedError(f"the client was disconnected {where}")
     else:
-        cause = RequestTimeout(
-            "no answer within the deadline", request, applied=None if sent else False
-        )
+        # What the deadline cut short: the wait for a reply, or for a master
+        # or a connection before anything was sent.
+        reason = "no answer within the deadline" if sent else "the deadline came first"
+        cause = RequestTimeout(reason, request, applied=None if sent else False)
     return OutcomeUnknown(cause, request) if unknown else cause
 
 

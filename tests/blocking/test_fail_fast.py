@@ -29,6 +29,15 @@ def test_a_wrong_cluster_id_fails_at_once_saying_to_check_it(shared: ServeProces
     assert set(raised.value.nodes) == set(served.nodes)
 
 
+def test_a_wrong_cluster_id_is_told_as_a_close_after_the_prologue(shared: ServeProcess) -> None:
+    config = ClusterConfig("not-this-one", shared.config().nodes)
+    client = BlockingArakoonClient(config, timeout=LONG)
+    with client, pytest.raises(MisconfiguredCluster) as raised:
+        client.get(b"k")
+    assert "closed the connection after the prologue" in str(raised.value)
+    assert "lost after it was sent" not in str(raised.value)
+
+
 def test_a_node_list_without_the_master_fails_at_once_naming_it(shared: ServeProcess) -> None:
     served = shared.config()
     slaves = {name: node for name, node in served.nodes.items() if name != "n0"}

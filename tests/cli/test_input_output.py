@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from tests.cli.conftest import CLI
+from txarakoon.cli import run
 
 
 def test_an_argument_that_is_not_utf8_is_sent_as_the_shells_bytes(cli: CLI) -> None:
@@ -69,3 +71,27 @@ def test_json_prints_utf8_as_a_string(cli: CLI) -> None:
 def test_json_with_hex_out_prints_every_byte_string_in_hexadecimal(cli: CLI) -> None:
     cli.ok("set", "io/k", "é")
     assert json.loads(cli.ok("get", "io/k", "--json", "--hex-out")) == "c3a9"
+
+
+class _ClosedPipe(io.TextIOBase):
+    """A standard output whose reader has gone (``| head``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_exit_0(cli: CLI) -> None:
+    assert cli("set", "k", "v").code == 0
+    stderr = io.StringIO()
+    code = cli.resolve(
+        run(
+            ["range", "--nodes", cli.spec],
+            cli.cluster.clock,
+            stdout=_ClosedPipe(),
+            stderr=stderr,
+            environ={},
+            endpoint_factory=cli.endpoint,
+        )
+    )
+    assert code == 0
+    assert stderr.getvalue() == ""

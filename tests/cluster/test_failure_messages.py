@@ -44,6 +44,20 @@ class OutcomeUnknownTests(SynchronousTestCase):
             "no answer within the deadline",
         )
 
+    def test_a_write_never_sent_before_its_deadline_says_so_without_no_answer(self) -> None:
+        cluster = memory_cluster(3)
+        client = memory_client(cluster)
+        cluster.freeze("n0")  # named master by all, it answers no one
+        write = client.using(timeout=2).set(b"k", b"v")
+        run_until(cluster, write)
+        error = self.failureResultOf(write, errors.RequestTimeout).value
+        self.assertIs(error.applied, False)
+        self.assertEqual(
+            str(error),
+            f"{WRITE} was not sent before its deadline, so it is safe to retry: "
+            "the deadline came first",
+        )
+
     def test_a_write_pending_at_disconnect_names_it_once(self) -> None:
         cluster = memory_cluster(3)
         client = memory_client(cluster)

@@ -179,6 +179,16 @@ class ElectionTests(_ClusterTest):
         self.arakoon.elect("n0")
         assert self.value(self.client("n2").who_master()) == b"n0"
 
+    def test_an_election_delay_set_while_masterless_elects_after_it(self) -> None:
+        self.arakoon.election_delay = None
+        self.arakoon.drop_master()
+        self.arakoon.advance(1000)
+        self.arakoon.election_delay = 1.0
+        self.arakoon.advance(0.9)
+        assert self.arakoon.master is None
+        self.arakoon.advance(0.1)
+        assert self.arakoon.master == "n1"
+
     def test_young_cluster_elects_after_the_election_delay(self) -> None:
         young = cluster(3, master=None, election_delay=2.0)
         assert young.master is None

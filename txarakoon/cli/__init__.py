@@ -30,7 +30,7 @@ from .. import errors
 from ..config import ConfigError
 from .commands import SubCommand, UsageError
 from .configuration import cluster_config
-from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_USAGE, describe, exit_code
+from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_OK, EXIT_USAGE, describe, exit_code
 from .options import ParserExit, parser
 from .output import Output
 from .serve import run_serve
@@ -88,6 +88,10 @@ async def _send(
         return EXIT_CONFIG
     try:
         return await subcommand.run(client, args, out)
+    except BrokenPipeError:
+        # Whoever reads the output has all they wanted (``| head``).
+        _discard(stdout)
+        return EXIT_OK
     except UsageError as error:
         print(f"txarakoon: {error}", file=stderr)
         return EXIT_USAGE
@@ -96,6 +100,20 @@ async def _send(
         return exit_code(error)
     finally:
         await client.disconnect()
+
+
+def _discard(stream: TextIO) -> None:
+    """Send what is left of ``stream`` nowhere, so that flushing it at exit
+    does not fail again on the closed pipe."""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (a test's buffer): nothing flushes it at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
 
 
 async def run(

@@ -171,8 +171,9 @@ def parser(stdout: TextIO, stderr: TextIO) -> Parser:
         stderr=stderr,
         prog="txarakoon",
         description="Talk to an Arakoon cluster, or run an in-memory one.",
-        epilog="Exit codes: 0 ok, 1 not found or no, 2 usage, 3 no master, 4 unreachable, "
-        "5 outcome unknown, 6 timeout, 7 other Arakoon error, 8 bad configuration.",
+        epilog="Exit codes: 0 ok, 1 not found or no, 2 usage, 3 no master (or no node "
+        "reachable), 4 the node named unreachable, 5 outcome unknown, 6 timeout, "
+        "7 other Arakoon error, 8 bad configuration.",
     )
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     _add_common_options(parser, suppress=False)

@@ -145,6 +145,7 @@ class OwnedRequests:
         "_following",
         "_target",
         "latest",
+        "now",
         "ordered",
         "timed",
         "timer",
@@ -152,6 +153,9 @@ class OwnedRequests:
 
     def __init__(self, clock: IReactorTime | None, expire: Callable[[float], None]) -> None:
         self._clock = clock
+        #: The clock's time (``now()``); raises if there is no clock. The
+        #: clock's own method: it is read for every request with a timeout.
+        self.now: Callable[[], float] = _no_clock if clock is None else clock.seconds
         self._expire = expire
         self._following: dict[Deferred[Any], Deferred[Any]] = {}
         self.timed = 0
@@ -196,12 +200,6 @@ class OwnedRequests:
         if deadline != deadline:
             raise ValueError(f"{name} must not be NaN")
         return float(deadline)
-
-    def now(self) -> float:
-        """The clock's time; raises if there is no clock."""
-        if self._clock is None:
-            raise TypeError("a request's timeout needs the protocol's clock (an IReactorTime)")
-        return self._clock.seconds()
 
     def add(self, deadline: float) -> None:
         """A request with ``deadline`` joins the connection's FIFO."""
@@ -287,3 +285,7 @@ def due(
             elif earliest is None or deadline < earliest:
                 earliest = deadline
     return due_sent, due_unsent, earliest
+
+
+def _no_clock() -> float:
+    raise TypeError("a request's timeout needs the protocol's clock (an IReactorTime)")

@@ -80,12 +80,14 @@ class ClusterControls(ClusterAccess):
     @property
     def election_delay(self) -> float | None:
         """Seconds without master before a new one is elected, or ``None``
-        to wait for :meth:`elect`."""
+        to wait for :meth:`elect`. Set while the cluster has no master (and
+        no lease runs out), it elects one after the new delay."""
         return self._mastership.timing.election_delay
 
     @election_delay.setter
     def election_delay(self, value: float | None) -> None:
         self._mastership.timing.election_delay = value
+        self._mastership.election_delay_changed()
 
     def elect(self, name: str) -> None:
         """Make ``name`` master now (it catches up first; it dictates for

@@ -79,6 +79,8 @@ class Mastership:
         self._held: list[_Held] = []
         self._master: str | None = None
         self._believed: str | None = None
+        # The last master, after whom the next election looks for a node.
+        self._previous: str | None = None
         self._election: Timer | None = None
         self._lease: Timer | None = None
         self._stepdown: Timer | None = None
@@ -179,7 +181,7 @@ class Mastership:
         old = self._master
         if old is not None and old != name:
             self._fail_held(self._nodes[old])
-        self._master = self._believed = name
+        self._master = self._believed = self._previous = name
         self._dropping = False
         now = self._now()
         self._renewed_at = now
@@ -217,6 +219,13 @@ class Mastership:
         self._election = self._call_later(
             self.timing.election_delay, lambda: self._run_election(previous)
         )
+
+    def election_delay_changed(self) -> None:
+        """``timing.election_delay`` was set: a cluster that has no master and
+        waits for none (``None`` before) elects after the new delay. A pending
+        election keeps its time."""
+        if self._master is None and self._lease is None:
+            self.schedule_election(self._previous)
 
     def stop(self) -> None:
         """Cancel pending elections, lease expiries and step-downs."""
