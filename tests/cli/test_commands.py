@@ -143,3 +143,26 @@ def test_multi_get_names_the_missing_key(cli: CLI) -> None:
 def test_a_missing_key_is_named_as_keys_are_printed(cli: CLI) -> None:
     result = cli("get", "--hex", "00ff")
     assert (result.code, result.err) == (1, "txarakoon: not found: 00ff\n")
+
+
+def test_increment_counts_from_zero_and_prints_the_count(cli: CLI) -> None:
+    assert cli.ok("increment", "cli/visits") == "1\n"
+    assert cli.ok("increment", "cli/visits", "--by", "10") == "11\n"
+    assert cli.ok("get", "cli/visits") == "11\n"
+
+
+def test_increment_by_a_negative_number_counts_down(cli: CLI) -> None:
+    cli.ok("set", "cli/stock", "3")
+    assert as_json(cli, "increment", "cli/stock", "--by", "-5") == -2
+
+
+def test_increment_with_raw_prints_the_counters_bytes(cli: CLI) -> None:
+    assert cli("increment", "cli/raw", "--raw").stdout == b"1"
+
+
+def test_increment_of_a_value_that_is_no_count_exits_1_in_one_line(cli: CLI) -> None:
+    cli.ok("set", "cli/name", "twelve")
+    result = cli("increment", "cli/name")
+    assert result.code == 1
+    assert result.err == "txarakoon: not a counter (decimal ASCII text): b'twelve'\n"
+    assert cli.ok("get", "cli/name") == "twelve\n"

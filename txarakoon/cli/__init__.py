@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import errors
 from ..config import ConfigError
-from .commands import SubCommand, UsageError
+from .commands import CommandFailed, SubCommand, UsageError
 from .configuration import cluster_config
 from .exits import EXIT_ARAKOON_ERROR, EXIT_CONFIG, EXIT_OK, EXIT_USAGE, describe, exit_code
 from .options import ParserExit, parser
@@ -88,6 +88,9 @@ async def _send(
         return EXIT_CONFIG
     try:
         return await subcommand.run(client, args, out)
+    except CommandFailed as failed:
+        print(f"txarakoon: {failed}", file=stderr)
+        return failed.code
     except BrokenPipeError:
         # Whoever reads the output has all they wanted (``| head``).
         _discard(stdout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..messages import COMMANDS
 from .commands import SubCommand, derive
-from .special import SPECIAL
+from .special import RECIPES, SPECIAL
 
 __all__ = ["HELP", "NOT_OFFERED", "SUBCOMMANDS"]
 
@@ -60,13 +60,14 @@ def _catalogue() -> tuple[SubCommand, ...]:
             f"declared commands missing from the command line: {', '.join(sorted(left))}"
         )
     derived = tuple(derive(COMMANDS[name], help_text) for name, help_text in HELP.items())
-    by_name = {sub.name: sub for sub in (*derived, *SPECIAL)}
+    by_name = {sub.name: sub for sub in (*derived, *SPECIAL, *RECIPES)}
     # The hand-written ones go where they belong among the derived ones.
     order = [sub.name for sub in derived]
     order.insert(order.index("prefix"), "range")
     order.insert(order.index("current-state"), "who-master")
     order.insert(order.index("get-key-count"), "version")
     order.insert(order.index("get-key-count"), "txid")
+    order.insert(order.index("user-function"), "increment")
     order.append("collapse-tlogs")
     return tuple(by_name[name] for name in order)
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..client import Async, ClientMixin
     from ..cluster import ArakoonClient, NodeClient
 
-__all__ = ["Runner", "SubCommand", "UsageError", "derive"]
+__all__ = ["CommandFailed", "Runner", "SubCommand", "UsageError", "derive"]
 
 T = TypeVar("T")
 
@@ -44,6 +44,14 @@ NodeRule = Literal["cluster", "optional", "required"]
 
 class UsageError(Exception):
     """A mistake on the command line that the parser could not see (exit code 2)."""
+
+
+class CommandFailed(Exception):
+    """A sub-command's own failure: one line on standard error, and ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _nothing(parser: argparse.ArgumentParser) -> None:

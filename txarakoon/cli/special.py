@@ -8,7 +8,8 @@ declaration (see :mod:`txarakoon.cli.commands` for the derived ones).
   node's cause in the one-line error);
 * ``version`` prints a version number rather than a tuple;
 * ``txid`` prints the number a ``--at-least`` takes, not a consistency;
-* ``collapse-tlogs`` prints its progress as it arrives.
+* ``collapse-tlogs`` prints its progress as it arrives;
+* ``increment`` is :func:`txarakoon.recipes.increment`, not one command.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from .. import messages
 from ..consistency import AtLeast
-from .commands import SubCommand, checked, consistency, data, node, target
-from .exits import EXIT_NO_MASTER, EXIT_OK
+from .commands import CommandFailed, SubCommand, checked, consistency, data, node, target
+from .exits import EXIT_NO_MASTER, EXIT_NOT_FOUND, EXIT_OK
 from .output import Output
 
 if TYPE_CHECKING:
     from ..cluster import ArakoonClient
 
-__all__ = ["SPECIAL"]
+__all__ = ["RECIPES", "SPECIAL"]
 
 
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +96,25 @@ async def _collapse_tlogs(client: ArakoonClient, args: argparse.Namespace, out: 
     return EXIT_OK
 
 
+def _increment_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", metavar="KEY", help="the counter (decimal text; absent: 0)")
+    parser.add_argument(
+        "--by", type=int, default=1, metavar="N", help="what to add (default 1; may be negative)"
+    )
+
+
+async def _increment(client: ArakoonClient, args: argparse.Namespace, out: Output) -> int:
+    from ..recipes import increment
+
+    try:
+        count = await increment(client, data(args, args.key), args.by)
+    except ValueError as error:  # the key holds something else than a count
+        raise CommandFailed(str(error), EXIT_NOT_FOUND) from None
+    # With --raw, the count's exact bytes: the counter's value as stored.
+    out.emit(str(count).encode() if out.raw else count)
+    return EXIT_OK
+
+
 #: The hand-written sub-commands.
 SPECIAL = (
     SubCommand(
@@ -113,5 +133,17 @@ SPECIAL = (
         (messages.COLLAPSE_TLOGS,),
         _collapse_tlogs,
         _collapse_arguments,
+    ),
+)
+
+#: The sub-commands that run a recipe of :mod:`txarakoon.recipes` (their
+#: declarations are the recipe's, not theirs alone).
+RECIPES = (
+    SubCommand(
+        "increment",
+        "add to a counter exactly once, even through a failover; print the count",
+        (messages.SEQUENCE, messages.MULTI_GET_OPTION),
+        _increment,
+        _increment_arguments,
     ),
 )
