@@ -25,6 +25,7 @@ run docs/examples/quickstart_cluster.py
 run docs/examples/quickstart_inlinecallbacks.py
 run docs/examples/quickstart_blocking.py
 run docs/examples/protocol_single_node.py
+run docs/examples/recipes_counter.py
 run docs/examples/asyncio_example.py
 run docs/examples/asyncio_example.py --asyncio-run
 
