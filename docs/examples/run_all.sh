@@ -11,18 +11,31 @@ run() {
     timeout 120 python "$@"
 }
 
+# pytest on the given modules as where pytest-twisted is not installed: a
+# module of that name that fails to import shadows it, and its plugin is off.
+without_pytest_twisted() {
+    local shadow="$SCRATCH/no-pytest-twisted"
+    mkdir -p "$shadow"
+    echo 'raise ModuleNotFoundError("No module named pytest_twisted", name="pytest_twisted")' \
+        >"$shadow/pytest_twisted.py"
+    PYTHONPATH="$shadow${PYTHONPATH:+:$PYTHONPATH}" run -m pytest -p no:cacheprovider -p no:twisted "$@"
+}
+
 run docs/examples/quickstart_cluster.py
 run docs/examples/quickstart_inlinecallbacks.py
 run docs/examples/quickstart_blocking.py
 run docs/examples/protocol_single_node.py
+run docs/examples/recipes_counter.py
 run docs/examples/asyncio_example.py
 run docs/examples/asyncio_example.py --asyncio-run
 
 # Test-suite examples: pytest with txarakoon's plugin (and pytest-twisted), and
-# trial with the mixins. trial's scratch directory stays out of the checkout.
-TRIAL_TEMP="$(mktemp -d "${TMPDIR:-/tmp}/txarakoon-trial.XXXXXX")"
-trap 'rm -rf "$TRIAL_TEMP"' EXIT
+# trial with the mixins. Their scratch files stay out of the checkout.
+SCRATCH="$(mktemp -d "${TMPDIR:-/tmp}/txarakoon-examples.XXXXXX")"
+trap 'rm -rf "$SCRATCH"' EXIT
 run -m pytest -p no:cacheprovider docs/examples/test_with_pytest.py
+run -m pytest -p no:cacheprovider docs/examples/test_with_pytest_twisted.py
+without_pytest_twisted docs/examples/test_with_pytest.py docs/examples/test_with_pytest_twisted.py
 run -m pytest -p no:cacheprovider docs/examples/test_in_another_process.py
 run -m pytest -p no:cacheprovider docs/examples/test_twistd_plugin.py
-run -m twisted.trial --temp-directory "$TRIAL_TEMP/_trial_temp" docs/examples/test_with_trial.py
+run -m twisted.trial --temp-directory "$SCRATCH/_trial_temp" docs/examples/test_with_trial.py

@@ -1,8 +1,9 @@
 """Testing code that uses Arakoon with pytest and txarakoon's fixtures.
 
 Run it with ``python -m pytest docs/examples/test_with_pytest.py``. The plugin
-comes with txarakoon; the reactor-based tests at the end also need
-pytest-twisted (``pip install pytest-twisted``).
+comes with txarakoon, and these tests need nothing else: they run on the
+in-memory cluster, without a reactor. The tests over real loopback sockets,
+which need pytest-twisted, are in ``test_with_pytest_twisted.py``.
 """
 
 from __future__ import annotations
@@ -10,13 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import pytest_twisted
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.threads import deferToThread
 
 from txarakoon import messages
-from txarakoon.blocking import SocketClient
-from txarakoon.consistency import AtLeast
 from txarakoon.errors import (
     AssertionFailed,
     ConnectionLost,
@@ -254,39 +251,3 @@ def test_a_frozen_master_is_replaced_after_its_lease(
     arakoon_cluster.thaw("n0")  # it answers what it held, as a slave now
     with pytest.raises(NotMaster):
         arakoon_resolve(written)
-
-
-# -- reactor tests (pytest-twisted): real loopback sockets -------------------------------
-
-
-@pytest_twisted.ensureDeferred
-async def test_increment_over_tcp(arakoon_cluster_client: Any) -> None:
-    assert await count_visit(arakoon_cluster_client) == 1
-    assert await arakoon_cluster_client.get(b"visits") == b"1"
-
-
-@pytest_twisted.ensureDeferred
-async def test_blocking_code_runs_in_a_thread(arakoon_listening_cluster: Any) -> None:
-    # A blocking client must not wait inside the reactor that serves it: give
-    # it a thread, and the reactor keeps answering.
-    address = arakoon_listening_cluster["n0"].address
-
-    def blocking_work() -> bytes:
-        with SocketClient(address, "arakoon", timeout=10) as client:
-            client.set(b"key", b"from a thread")
-            return client.get(b"key")
-
-    assert await deferToThread(blocking_work) == b"from a thread"
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_slave_over_tcp(arakoon_listening_cluster: Any) -> None:
-    from twisted.internet import reactor
-
-    from txarakoon.protocol import connect
-
-    cluster = arakoon_listening_cluster
-    slave = await connect(reactor, cluster.endpoint("n2"), cluster.cluster_id)
-    assert await slave.who_master() == b"n0"
-    assert isinstance(await slave.get_txid(), AtLeast)
-    await slave.close()

@@ -3,6 +3,9 @@ request follows which outcome, driven by hand with plain values."""
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
 import pytest
 
 from txarakoon.errors import (
@@ -204,6 +207,39 @@ def test_fn_returning_what_is_no_value_raises_type_error_before_writing() -> Non
         driver.answer([None])
 
 
+@pytest.mark.parametrize(("value", "kind"), [(42, "int"), ([b"x"], "list")])
+def test_fn_returning_what_is_no_value_is_named_in_the_type_error(value: Any, kind: str) -> None:
+    driver = Driver(lambda old: value)
+    with pytest.raises(TypeError) as raised:
+        driver.answer([None])
+    assert str(raised.value) == (
+        f"fn returned {kind}; it must return bytes, str or None "
+        "(and be a plain, synchronous function)"
+    )
+
+
+def test_fn_returning_a_coroutine_is_a_type_error_and_the_coroutine_is_closed() -> None:
+    async def upper(old: bytes | None) -> bytes:
+        return (old or b"").upper()
+
+    returned = upper(None)
+    driver = Driver(lambda old: returned)  # type: ignore[arg-type, return-value]
+    with pytest.raises(TypeError, match=r"fn returned coroutine; .* synchronous function"):
+        driver.answer([None])
+    assert inspect.getcoroutinestate(returned) == inspect.CORO_CLOSED
+
+
+def test_fn_returning_no_value_after_an_unknown_outcome_is_outcome_unknown_caused_by_it() -> None:
+    results = iter([b"x", 42])
+    driver = Driver(lambda old: next(results))  # type: ignore[arg-type, return-value]
+    driver.answer([b"7"])
+    driver.answer(unknown())
+    with pytest.raises(UpdateOutcomeUnknown) as raised:
+        driver.answer([b"8", None])
+    assert isinstance(raised.value.__cause__, TypeError)
+    assert raised.value.markers == (marker(1),)
+
+
 def test_markers_that_cannot_be_removed_are_reported_with_the_value() -> None:
     driver = Driver(add_one, timeout=1.0)
     driver.answer([b"1"])
@@ -323,8 +359,21 @@ def test_update_outcome_unknown_says_the_update_was_retried_and_names_what_to_re
     error = UpdateOutcomeUnknown(unknown(), "update(b'counter')", (marker(1), marker(2)))
     assert str(error) == (
         "update(b'counter') was applied once or not at all, and which is unknown (an "
-        "update retries, but is never applied twice): read its markers "
-        "b'txarakoon/recipes/markers/m1', b'txarakoon/recipes/markers/m2' (one present: "
-        "its attempt was applied), then remove them with replace(marker, None): "
-        "the connection was lost after it was sent (killed)"
+        "update retries, but is never applied twice); the last attempt's error: "
+        "the connection was lost after it was sent (killed). Read its markers "
+        "b'txarakoon/recipes/markers/m1', b'txarakoon/recipes/markers/m2': one present "
+        "means its attempt was applied; absent means not applied only once nothing of "
+        "the update can still be pending (a new master has written since, or the master "
+        "that received it has long drained its queue). Only then remove them with "
+        "replace(marker, None): removed earlier, a late commit would set one again"
     )
+
+
+def test_update_outcome_unknown_names_its_reason_as_the_last_attempts_error_not_its_verdict() -> (
+    None
+):
+    # The reason's own verdict (its request not sent, safe to retry) is not the update's.
+    reason = RequestTimeout("no answer", "multi_get_option", applied=False)
+    error = UpdateOutcomeUnknown(reason, "update(b'counter')", (marker(1),))
+    assert "the last attempt's error: no answer." in str(error)
+    assert "safe to retry" not in str(error)

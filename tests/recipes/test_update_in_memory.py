@@ -114,6 +114,25 @@ def test_update_takes_a_cluster_client(arakoon: ArakoonCluster) -> None:
         update(connection, KEY, lambda old: old)  # type: ignore[call-overload]
 
 
+def test_increment_given_a_nodes_connection_names_itself_and_the_cluster_client_to_use(
+    arakoon: ArakoonCluster,
+) -> None:
+    connection = arakoon.connect_in_memory().client
+    with pytest.raises(TypeError) as raised:
+        increment(connection, KEY)  # type: ignore[call-overload]
+    message = str(raised.value)
+    assert message.startswith(
+        "increment() takes an ArakoonClient or a BlockingArakoonClient, not ArakoonProtocol"
+    )
+    assert "arakoon_memory_cluster_client" in message
+    assert "memory_cluster_client(cluster)" in message
+
+
+def test_update_given_none_says_it_got_none() -> None:
+    with pytest.raises(TypeError, match=r"^update\(\) takes an .* not None:"):
+        update(None, KEY, lambda old: old)  # type: ignore[call-overload]
+
+
 def test_a_conflicting_writer_makes_the_update_read_again(
     arakoon: ArakoonCluster, client: ArakoonClient
 ) -> None:

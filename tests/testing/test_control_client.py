@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
+from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -153,6 +154,31 @@ def test_the_twisted_client_fails_pending_calls_when_the_connection_is_lost() ->
     later.addErrback(lambda _: None)
 
 
+def test_closing_the_twisted_client_fires_once_the_connection_is_closed() -> None:
+    protocol, transport = _connected()
+    closed = protocol.close()
+    assert transport.disconnecting
+    assert not closed.called
+    protocol.connectionLost(Failure(ConnectionDone()))
+    assert closed.called and closed.result is None
+
+
+def test_closing_the_twisted_client_fails_the_calls_waiting_for_replies() -> None:
+    protocol, _ = _connected()
+    killed = protocol.kill("n1")
+    protocol.close()
+    protocol.connectionLost(Failure(ConnectionDone()))
+    assert killed.result.check(ConnectionError)
+    killed.addErrback(lambda _: None)
+
+
+def test_closing_a_closed_twisted_client_fires_at_once() -> None:
+    protocol, _ = _connected()
+    protocol.connectionLost(Failure(ConnectionDone()))
+    closed = protocol.close()
+    assert closed.called and closed.result is None
+
+
 def test_the_twisted_client_drives_the_channel() -> None:
     cluster = ArakoonCluster(3, clock=Clock())
     server = ControlChannelFactory(cluster).buildProtocol(None)
@@ -188,6 +214,6 @@ def test_the_twisted_client_fails_over_a_cluster_over_tcp() -> Generator[Any, An
         yield arakoon.close()
     finally:
         assert control.transport is not None
-        control.transport.loseConnection()
+        yield control.close()
         yield port.stopListening()
         yield cluster.stop()

@@ -185,3 +185,39 @@ def test_a_hold_touching_a_key_catches_a_write_of_that_key(arakoon: ArakoonClust
     first, second = client.set(b"a", b"1"), client.set(b"b", b"2")
     arakoon.flush()
     assert first.called and not second.called
+
+
+def test_a_hold_takes_a_command_by_its_name(arakoon: ArakoonCluster) -> None:
+    client = arakoon.connect_in_memory("n0").client
+    hold = arakoon.hold_replies("n0", "set")
+    read, written = client.exists(b"k"), client.set(b"k", b"v")
+    arakoon.flush()
+    assert read.called and not written.called
+    assert hold.held == 1
+
+
+def test_a_hold_touching_a_key_takes_a_command_by_its_name(arakoon: ArakoonCluster) -> None:
+    client = arakoon.connect_in_memory("n0").client
+    arakoon.hold_replies("n0", touching("set", b"b"))
+    first, second = client.set(b"a", b"1"), client.set(b"b", b"2")
+    arakoon.flush()
+    assert first.called and not second.called
+
+
+@pytest.mark.parametrize("match", ["frobnicate", "user_hook", b"set", 3, None])
+def test_a_hold_on_what_is_no_command_nor_predicate_is_refused_before_anything_is_held(
+    arakoon: ArakoonCluster, match: Any
+) -> None:
+    client = arakoon.connect_in_memory("n0").client
+    with pytest.raises(TypeError, match="hold_replies"):
+        arakoon.hold_replies("n0", match)
+    written = client.set(b"k", b"v")
+    arakoon.flush()
+    assert written.called
+    assert arakoon["n0"].holds.latest is None
+
+
+@pytest.mark.parametrize("command", ["frobnicate", 3])
+def test_touching_what_is_no_command_is_refused(command: Any) -> None:
+    with pytest.raises(TypeError, match="touching"):
+        touching(command, b"k")

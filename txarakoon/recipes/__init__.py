@@ -118,6 +118,11 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
     client raised them when nothing may have been applied, else inside an
     :class:`UpdateOutcomeUnknown`.
     """
+    return _update("update", client, key, fn, timeout)
+
+
+def _update(called: str, client: Any, key: Key, fn: Updater, timeout: float | None) -> Any:
+    """:func:`update`, called as ``called`` (what a mistake's message names)."""
     key = STRING.check(key)
     if not callable(fn):
         raise TypeError(f"fn must be callable, not {fn!r}")
@@ -136,10 +141,7 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
         from ..cluster import ArakoonClient
 
         if not isinstance(client, ArakoonClient):
-            raise TypeError(
-                "update() takes an ArakoonClient or a BlockingArakoonClient, "
-                f"not {type(client).__name__}"
-            )
+            raise _not_a_cluster_client(called, client)
         from . import deferred
 
         now, run = client.clock.seconds, deferred.run
@@ -155,6 +157,17 @@ def update(client: Any, key: Key, fn: Updater, *, timeout: float | None = None) 
         new_marker=_new_marker,
     )
     return run(client, steps)
+
+
+def _not_a_cluster_client(called: str, client: object) -> TypeError:
+    got = "None" if client is None else type(client).__name__
+    return TypeError(
+        f"{called}() takes an ArakoonClient or a BlockingArakoonClient, not {got}: "
+        "an update needs a cluster client, which finds the master and goes on when "
+        "it changes (an ArakoonProtocol is one connection to one node). In tests, "
+        "use the arakoon_memory_cluster_client fixture, or "
+        "txarakoon.testing.trial.memory_cluster_client(cluster)"
+    )
 
 
 def counter_value(value: bytes | None) -> int:
@@ -196,7 +209,7 @@ def increment(client: Any, key: Key, delta: int = 1, *, timeout: float | None = 
     def add(old: bytes | None) -> bytes:
         return b"%d" % (counter_value(old) + delta)
 
-    result = update(client, key, add, timeout=timeout)
+    result = _update("increment", client, key, add, timeout)
     if isinstance(result, bytes):
         return int(result)
     return result.addCallback(lambda value: int(value))

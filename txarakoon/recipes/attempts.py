@@ -62,13 +62,20 @@ update is done and its value stands.
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 from ..codec import STRING
-from ..errors import AssertionFailed, ConnectionFailure, OutcomeUnknown, RequestTimeout
+from ..errors import (
+    AssertionFailed,
+    ConnectionFailure,
+    OutcomeUnknown,
+    RequestTimeout,
+    explain,
+)
 from ..retry import Backoff, Schedule
 from ..sequence import Assert, Delete, Replace, Set, Step
 
@@ -158,24 +165,39 @@ class UpdateOutcomeUnknown(OutcomeUnknown):
     not at all, never twice.
 
     :attr:`reason` is the last error it met: the one that left an attempt
-    unknown, a later conflict, or the cancellation.
+    unknown, a later conflict, or the cancellation. ``str()`` names it as
+    the last attempt's error, not as the update's verdict: what that error
+    says of its own request (not sent, safe to retry) is not true of the
+    update.
 
     :ivar markers: the markers of those attempts, left in place: one found
-        present means its attempt was applied. Remove them with
-        ``replace(marker, None)`` once decided.
+        present means its attempt was applied; all absent mean it was not
+        only once nothing of it can still be pending (a new master has
+        written since, or the master that received it has drained its
+        queue). Only then remove them with ``replace(marker, None)``: a late
+        commit would set one again.
     """
 
     def __init__(self, reason: object, request: str, markers: tuple[bytes, ...]) -> None:
         self.markers = markers
         super().__init__(reason, request)
 
-    def _verdict(self, request: str) -> str:
+    def __str__(self) -> str:
         names = ", ".join(repr(marker) for marker in self.markers)
+        why = "none given" if self.reason is None else explain(self.reason)
+        return (
+            f"{self._verdict(self.request or 'the update')}; the last attempt's error: "
+            f"{why}. Read its markers {names}: one present means its attempt was "
+            "applied; absent means not applied only once nothing of the update can "
+            "still be pending (a new master has written since, or the master that "
+            "received it has long drained its queue). Only then remove them with "
+            "replace(marker, None): removed earlier, a late commit would set one again"
+        )
+
+    def _verdict(self, request: str) -> str:
         return (
             f"{request} was applied once or not at all, and which is unknown (an "
-            f"update retries, but is never applied twice): read its markers {names} (one "
-            "present: its attempt was applied), then remove them with "
-            "replace(marker, None)"
+            "update retries, but is never applied twice)"
         )
 
 
@@ -239,9 +261,7 @@ def plan(
             if found is not None:
                 return (yield from _clean(unresolved[marker], tuple(unresolved), deadline, now))
         try:
-            new = fn(old)
-            if new is not None:
-                new = STRING.check(new)
+            new = _new_value(fn, old)
         except Exception as error:
             end(error)
         if new == old and not unresolved:
@@ -274,6 +294,24 @@ def plan(
             yield Pause(wait)
         except Exception as stop:
             end(stop)
+
+
+def _new_value(fn: Updater, old: bytes | None) -> bytes | None:
+    """``fn(old)``, as the value to write; a :class:`TypeError` naming what
+    ``fn`` returned when that is no value (a number, a list, a coroutine)."""
+    new: object = fn(old)
+    if new is None:
+        return None
+    try:
+        return STRING.check(new)
+    except TypeError:
+        if inspect.iscoroutine(new):
+            # Never to be awaited: closed, so that Python does not warn of it.
+            new.close()
+        raise TypeError(
+            f"fn returned {type(new).__name__}; it must return bytes, str or None "
+            "(and be a plain, synchronous function)"
+        ) from None
 
 
 def _attempt(

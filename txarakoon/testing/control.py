@@ -15,7 +15,7 @@ these clients call them:
 
 * :class:`ControlProtocol`, a Twisted protocol, for trial suites:
   ``control = await connect_control(reactor, "127.0.0.1:7000")``; each
-  method returns a Deferred.
+  method returns a Deferred, and ``await control.close()`` closes it.
 
 :mod:`txarakoon.testing.process` starts ``txarakoon serve`` in a child
 process and hands out a :class:`ControlClient` connected to it.
@@ -37,7 +37,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.interfaces import IReactorTCP
 from twisted.internet.protocol import connectionDone
@@ -282,7 +282,7 @@ class ControlProtocol(LineReceiver, Controls[Deferred[str]]):
     of the reply's text, failing with :class:`ControlError` for an ``error``
     reply and :class:`ConnectionError` when the connection is gone. Calls
     may be pipelined; replies come in order. Connect it with
-    :func:`connect_control`, close it with ``transport.loseConnection()``."""
+    :func:`connect_control`, close it with :meth:`close`."""
 
     delimiter = DELIMITER
     MAX_LENGTH = MAX_LINE
@@ -290,6 +290,18 @@ class ControlProtocol(LineReceiver, Controls[Deferred[str]]):
     def __init__(self) -> None:
         self._waiting: deque[Deferred[str]] = deque()
         self._open = False
+        self._closing: list[Deferred[None]] = []
+
+    def close(self) -> Deferred[None]:
+        """Close the connection: a Deferred that fires (with ``None``) once it
+        is closed, at once if it is already. Calls still waiting for their
+        replies fail with :class:`ConnectionError`."""
+        if not self._open or self.transport is None:
+            return succeed(None)
+        closed: Deferred[None] = Deferred()
+        self._closing.append(closed)
+        self.transport.loseConnection()
+        return closed
 
     def connectionMade(self) -> None:
         self._open = True
@@ -332,6 +344,9 @@ class ControlProtocol(LineReceiver, Controls[Deferred[str]]):
         for call in waiting:
             lost = ConnectionError(f"the control channel connection was lost: {reason.value}")
             call.errback(lost)
+        closing, self._closing = self._closing, []
+        for closed in closing:
+            closed.callback(None)
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -8,9 +8,10 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
-from ..messages import COMMANDS, Command
+from ..messages import Command
 from .cluster import ArakoonCluster
 from .control_grammar import ControlError
+from .holds import command_named as _command_named
 from .holds import touching
 
 __all__ = ["command_named", "held", "hold"]
@@ -18,9 +19,10 @@ __all__ = ["command_named", "held", "hold"]
 
 def command_named(cluster: ArakoonCluster, word: str) -> Command[Any]:
     """The command a word names (``sequence``, ``set``, ...)."""
-    if word not in COMMANDS:
-        raise ControlError(f"no command {word!r} (e.g. sequence, set)")
-    return COMMANDS[word]
+    try:
+        return _command_named(word)
+    except LookupError as error:
+        raise ControlError(str(error)) from None
 
 
 def hold(

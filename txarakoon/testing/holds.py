@@ -20,21 +20,61 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 
-from ..messages import Command
+from ..messages import COMMANDS, Command
 from ..sequence import Sequence, Step
 
-__all__ = ["HeldReplies", "Holds", "Match", "touching"]
+__all__ = ["HeldReplies", "Holds", "Match", "command_named", "touching"]
 
-#: What a hold catches: a command's declaration (``messages.SEQUENCE``), or
-#: a predicate of the command and its decoded arguments.
-Match = Command[Any] | Callable[[Command[Any], tuple[Any, ...]], bool]
+#: What a hold catches: a command's declaration (``messages.SEQUENCE``) or
+#: name (``"sequence"``), or a predicate of the command and its decoded
+#: arguments.
+Match = Command[Any] | str | Callable[[Command[Any], tuple[Any, ...]], bool]
 
 
-def touching(command: Command[Any], key: bytes) -> Match:
-    """A :data:`Match` of the requests of ``command`` about ``key``: its
-    ``key`` argument, or for a sequence, a step's key (nested ones too). A
-    hold on the sequences touching a counter catches an update's attempts,
-    not the removal of its markers."""
+def command_named(word: str) -> Command[Any]:
+    """The command ``word`` names (``sequence``, ``set``, ...); a
+    :class:`LookupError` saying so for a word that names none. The one
+    lookup of a hold's command, from Python and from the control channel."""
+    command = COMMANDS.get(word)
+    if command is None:
+        raise LookupError(f"no command {word!r} (e.g. sequence, set)")
+    return command
+
+
+def _matching(match: object) -> Command[Any] | Callable[[Command[Any], tuple[Any, ...]], bool]:
+    """``match`` as a hold tests it (a name resolved to its declaration);
+    a :class:`TypeError` for anything that is no :data:`Match`, so that a
+    mistake fails the call that made the hold, not each request it meets."""
+    if isinstance(match, Command):
+        return match
+    if isinstance(match, str):
+        try:
+            return command_named(match)
+        except LookupError as error:
+            raise TypeError(f"hold_replies: {error}") from None
+    if callable(match):
+        return match
+    raise TypeError(
+        "hold_replies takes a command's name ('sequence'), its declaration "
+        "(messages.SEQUENCE) or a predicate (command, arguments) -> bool, "
+        f"not {type(match).__name__}"
+    )
+
+
+def touching(command: Command[Any] | str, key: bytes) -> Match:
+    """A :data:`Match` of the requests of ``command`` (its declaration or
+    name) about ``key``: its ``key`` argument, or for a sequence, a step's
+    key (nested ones too). A hold on the sequences touching a counter
+    catches an update's attempts, not the removal of its markers."""
+    if isinstance(command, str):
+        try:
+            command = command_named(command)
+        except LookupError as error:
+            raise TypeError(f"touching: {error}") from None
+    elif not isinstance(command, Command):
+        raise TypeError(
+            f"touching takes a command's name or declaration, not {type(command).__name__}"
+        )
 
     def about(step: Step) -> bool:
         if isinstance(step, Sequence):
@@ -76,7 +116,7 @@ class HeldReplies:
         self.node = node
         self.applied = applied
         self.count = count
-        self._match = match
+        self._match = _matching(match)
         self._kill = kill
         self._held: list[tuple[Deferred[Any], Callable[[], Any]]] = []
         self._caught = 0
