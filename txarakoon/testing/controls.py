@@ -170,8 +170,9 @@ class ClusterControls(ClusterAccess):
         self, name: str, match: Match, *, applied: bool = True, count: int = 1
     ) -> HeldReplies:
         """Make node ``name`` hold back the next ``count`` requests that
-        ``match`` (a command's declaration, e.g. ``messages.SEQUENCE``, or a
-        predicate ``(command, arguments) -> bool``). With ``applied`` each is
+        ``match`` (a command's declaration, e.g. ``messages.SEQUENCE``, its
+        name, ``"sequence"``, or a predicate ``(command, arguments) -> bool``;
+        anything else is a :class:`TypeError`). With ``applied`` each is
         executed at once and only its reply is held; without, the request
         waits unexecuted. The handle's ``release()`` answers them, its
         ``kill()`` kills the node with them unsent (see
