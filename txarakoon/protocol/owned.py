@@ -32,8 +32,6 @@ from twisted.python.failure import Failure
 from ..messages import Message
 from .requests import Request
 
-_new = object.__new__
-
 __all__ = [
     "DeadlinePassed",
     "FailureHandler",
@@ -83,14 +81,14 @@ class OwnedRequest(Request):
 
     __slots__ = ("context", "deadline", "handler", "owned")
 
-    # Each is made by OwnedRequests.request, not by calling the class.
+    # Each is made by the connection's submit(), not by calling the class.
     message: Message[Any]
     handler: FailureHandler
     context: Any
     owned: OwnedRequests
 
     def __init__(self, *_: object) -> None:
-        raise TypeError("a connection's OwnedRequests.request() makes them")
+        raise TypeError("a connection's submit() makes them")
 
     def resolve(self, value: Any) -> None:
         if self.deadline is not None:
@@ -165,30 +163,6 @@ class OwnedRequests:
         # The deadline the timer was armed for: when it fires, that deadline
         # is due even if the clock reads a hair earlier (float rounding).
         self._target = 0.0
-
-    def request(
-        self,
-        message: Message[Any],
-        data: bytes,
-        deferred: Deferred[Any],
-        handler: FailureHandler,
-        context: Any,
-        deadline: float | None,
-    ) -> OwnedRequest:
-        """A request of the owner (which :meth:`add` has timed, if it has a
-        deadline)."""
-        # Made here, not by calling the class: a class call costs a tuple of
-        # the arguments and a frame of C for __init__, for every request.
-        request: OwnedRequest = _new(OwnedRequest)
-        request.message = message
-        request.data = data
-        request.deferred = deferred
-        request.cancelled = False
-        request.handler = handler
-        request.context = context
-        request.deadline = deadline
-        request.owned = self
-        return request
 
     def check(self, deadline: object, name: str = "deadline") -> float:
         """``deadline`` (or a timeout: ``name``) as a float; raises if a

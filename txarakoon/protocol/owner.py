@@ -27,13 +27,17 @@ __all__ = ["OwnerMixin"]
 
 T = TypeVar("T")
 
+_new = object.__new__
+
 
 class _Connection(Protocol):
     """What :class:`OwnerMixin` uses of the :class:`ArakoonProtocol` it is
     part of: its queues (written, unsent) and how it writes."""
 
     _unsent: deque[Request]
+    _paused: bool
     requests_sent: int
+    max_in_flight: int | None
 
     @property
     def connected(self) -> int: ...
@@ -49,8 +53,6 @@ class _Connection(Protocol):
 
     @property
     def _canceller(self) -> Callable[[Deferred[Any]], None]: ...
-
-    def _can_write(self) -> bool: ...
 
     def _write(self, request: Request) -> None: ...
 
@@ -116,15 +118,27 @@ class OwnerMixin:
             else:
                 deadline = owned.check(deadline)  # raises before anything is sent
                 owned.add(deadline)
-        request = owned.request(
-            message, data, Deferred(self._canceller), handler, context, deadline
-        )
+        # The request made here, not by calling its class (a tuple of the
+        # arguments and a C frame for __init__), nor by a method: this runs
+        # for every call.
+        request: OwnedRequest = _new(OwnedRequest)
+        request.message = message
+        request.data = data
+        deferred: Deferred[T] = Deferred(self._canceller)
+        request.deferred = deferred
+        request.cancelled = False
+        request.handler = handler
+        request.context = context
+        request.deadline = deadline
+        request.owned = owned
         self.requests_sent += 1
-        if self._can_write():
+        # _can_write(), written out for the same reason.
+        limit = self.max_in_flight
+        if not self._paused and not self._unsent and (limit is None or len(self._sent) < limit):
             self._write(request)
         else:
             self._unsent.append(request)
-        return request.deferred
+        return deferred
 
     def interrupt_owned(self: _Connection, why: object) -> None:
         """Stop every pending request sent with :meth:`submit`: each fails
