@@ -34,7 +34,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -220,33 +220,49 @@ def main() -> None:
         for (variant, label, in_flight), seconds in best.items():
             print(f"{variant}, {label}, {in_flight} in flight: {seconds * 1e6:.2f} µs per get")
         return
-    print("µs per get (reply included), best of", options.repeat)
-    header = f"{'in flight':>9}"
-    for variant in variants:
-        header += f"  {variant + ': protocol':>24} {'client':>8} {'ratio':>6}"
-    print(header)
-    for in_flight in IN_FLIGHT:
-        row = f"{in_flight:>9}"
-        for variant in variants:
-            raw = best[variant, "ArakoonProtocol", in_flight] * 1e6
-            ours = best[variant, "ArakoonClient", in_flight] * 1e6
-            row += f"  {raw:>24.2f} {ours:>8.2f} {raw / ours:>6.2f}"
-        print(row)
-    print("(ratio = protocol's time / client's: the client's throughput over the protocol's)")
+    _table(
+        f"µs per get (reply included), best of {options.repeat}",
+        variants,
+        best,
+        ("ArakoonProtocol", "protocol"),
+        ("ArakoonClient", "client"),
+        "protocol's time / client's: the client's throughput over the protocol's",
+    )
     print()
-    print("µs per get of the cluster client of three nodes, best of", options.repeat)
+    _table(
+        f"µs per get of the cluster client of three nodes, best of {options.repeat}",
+        variants,
+        best,
+        (WITHOUT_CHECK, "no check"),
+        (WITH_CHECK, "check"),
+        "time without the stall check / with it",
+    )
+
+
+def _table(
+    title: str,
+    variants: Iterable[str],
+    best: Mapping[tuple[str, str, int], float],
+    base: tuple[str, str],
+    other: tuple[str, str],
+    ratio: str,
+) -> None:
+    """Print ``base`` beside ``other`` (case label, column title) per variant
+    and in-flight count, in µs, with their ratio."""
+    variants = list(variants)
+    print(title)
     header = f"{'in flight':>9}"
     for variant in variants:
-        header += f"  {variant + ': no check':>24} {'check':>8} {'ratio':>6}"
+        header += f"  {variant + ': ' + base[1]:>24} {other[1]:>8} {'ratio':>6}"
     print(header)
     for in_flight in IN_FLIGHT:
         row = f"{in_flight:>9}"
         for variant in variants:
-            without = best[variant, WITHOUT_CHECK, in_flight] * 1e6
-            with_check = best[variant, WITH_CHECK, in_flight] * 1e6
-            row += f"  {without:>24.2f} {with_check:>8.2f} {without / with_check:>6.2f}"
+            first = best[variant, base[0], in_flight] * 1e6
+            second = best[variant, other[0], in_flight] * 1e6
+            row += f"  {first:>24.2f} {second:>8.2f} {first / second:>6.2f}"
         print(row)
-    print("(ratio = time without the stall check / with it)")
+    print(f"(ratio = {ratio})")
 
 
 if __name__ == "__main__":
