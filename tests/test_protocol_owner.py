@@ -203,6 +203,32 @@ class DeadlineTests(OwnerTestCase):
         self.failureResultOf(deferred, CancelledError)
         assert self.clock.getDelayedCalls() == []
 
+    def test_cancelling_one_of_two_keeps_the_other_timed(self) -> None:
+        protocol, _ = self.connected()
+        first = self.submit(protocol, b"a", deadline=2.0)
+        second = self.submit(protocol, b"b", deadline=3.0)
+        first.cancel()
+        self.failureResultOf(first, CancelledError)
+        self.clock.advance(2.0)
+        assert self.timers() == [3.0]
+        self.clock.advance(1.0)
+        self.failureResultOf(second, DeadlinePassed)
+        assert self.clock.getDelayedCalls() == []
+
+    def test_a_timer_that_finds_no_deadline_pending_is_gone(self) -> None:
+        protocol, _ = self.connected()
+        timed = self.submit(protocol, b"a", deadline=2.0)
+        untimed = self.submit(protocol, b"b")
+        protocol.dataReceived(value(b"A"))
+        assert self.successResultOf(timed) == b"A"
+        self.clock.advance(2.0)  # (answers do not move the timer)
+        assert self.clock.getDelayedCalls() == []
+        self.assertNoResult(untimed)
+        later = self.submit(protocol, b"c", deadline=3.0)
+        assert self.timers() == [3.0]
+        self.clock.advance(1.0)
+        self.failureResultOf(later, DeadlinePassed)
+
     def test_requests_without_a_deadline_arm_no_timer(self) -> None:
         protocol, _ = self.connected()
         self.submit(protocol)
@@ -300,6 +326,15 @@ class InterruptTests(OwnerTestCase):
         ]
         self.failureResultOf(written, RequestInterrupted)
         self.failureResultOf(unsent, RequestInterrupted)
+        assert self.clock.getDelayedCalls() == []
+
+    def test_interrupted_requests_whose_replies_are_owed_leave_no_timer(self) -> None:
+        protocol, _ = self.connected()
+        written = [self.submit(protocol, key, deadline=5.0) for key in (b"a", b"b")]
+        protocol.interrupt_owned("stop")
+        for deferred in written:
+            self.failureResultOf(deferred, RequestInterrupted)
+        assert protocol.in_flight == 2  # their replies are still read
         assert self.clock.getDelayedCalls() == []
 
     def test_interrupting_leaves_commands_alone_and_replies_matched(self) -> None:

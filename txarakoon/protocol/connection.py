@@ -187,6 +187,7 @@ class ArakoonProtocol(
         if not self._lost:
             self.connected = False
             unsent, self._unsent = self._unsent, deque()
+            self._stop_deadlines_if_none()
             for request in unsent:
                 request.reject(
                     RequestNotProcessed("the connection was closed", repr(request.message))
@@ -265,6 +266,7 @@ class ArakoonProtocol(
             if request.deferred is deferred:
                 self._unsent.remove(request)
                 request.untime()
+                self._stop_deadlines_if_none()
                 deferred.errback(CancelledBeforeSending())
                 return
         for request in self._sent:
@@ -272,6 +274,7 @@ class ArakoonProtocol(
                 # Its reply will still come: keep the FIFO place, drop the value.
                 request.cancelled = True
                 request.untime()
+                self._stop_deadlines_if_none()
                 return
 
     def _finished(self) -> bool:
@@ -303,6 +306,8 @@ class ArakoonProtocol(
         request = self._sent.popleft()
         if not self._sent:
             self._stop_silence_timer()
+            if not self._unsent and self._owned.timer is not None:
+                self._owned.stop()  # nothing pending: no deadline timer
         if not isinstance(outcome, (ArakoonError, CallbackError)):
             request.resolve(outcome)
             if self._unsent:
@@ -336,6 +341,7 @@ class ArakoonProtocol(
         self._drop_input()
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
+        self._owned.stop()
         return sent, unsent
 
     def _drop_input(self) -> None:
@@ -378,4 +384,5 @@ class ArakoonProtocol(
         self._drop_input()
         sent, unsent = self._sent, self._unsent
         self._sent, self._unsent = deque(), deque()
+        self._owned.stop()
         fail_all(sent, unsent, cause)

@@ -11,13 +11,16 @@ it stays unfired until the retry ends, and cancelling it cancels the retry.
 
 Deadlines: the requests of a connection are one FIFO, oldest first, so when
 deadlines come in the order the requests were made (one timeout, or a
-growing one) the oldest request with a deadline has the earliest. One timer,
-armed only while some request with a deadline is pending, is set for the
-earliest deadline. Requests answered in time do not move it: when it fires,
-it fails the requests due and is armed again for the earliest deadline still
-pending, so every deadline fires at its exact time. A deadline earlier than
-one made before it (a shorter timeout) re-arms the timer, and until nothing
-with a deadline is pending, a firing scans every pending request.
+growing one) the oldest request with a deadline has the earliest. One timer
+is set for the earliest deadline. Requests answered in time do not move it:
+when it fires, it fails the requests due and is armed again for the earliest
+deadline still pending, so every deadline fires at its exact time. A
+deadline earlier than one made before it (a shorter timeout) re-arms the
+timer, and until the timer is stopped, a firing scans every pending request.
+The timer is stopped when the connection has nothing pending, or finds no
+deadline pending when it fires: no request counts in or out on its way, so
+that a call with a deadline costs what one without costs, but for reading
+the clock.
 """
 
 from __future__ import annotations
@@ -76,30 +79,21 @@ class OwnedRequest(Request):
     :ivar context: what the owner keeps with the request (for its handler).
     :ivar deadline: when it fails with :class:`DeadlinePassed` (clock
         seconds), as the handler sees it; ``None`` if it never had one, or
-        once it no longer waits (answered, cancelled, handled).
+        once it no longer waits (cancelled, handled). An answered one keeps
+        it: it has left the FIFO, where the timer looks.
     """
 
     __slots__ = ("context", "deadline", "handler", "owned")
 
-    # Each is made by the connection's submit(), not by calling the class.
+    # Each is made empty and filled in by the connection's submit().
     message: Message[Any]
     handler: FailureHandler
     context: Any
     owned: OwnedRequests
 
-    def __init__(self, *_: object) -> None:
-        raise TypeError("a connection's submit() makes them")
-
-    def resolve(self, value: Any) -> None:
-        if self.deadline is not None:
-            # untime(), written out: this runs for every reply.
-            self.deadline = None
-            owned = self.owned
-            owned.timed -= 1
-            if not owned.timed:
-                owned.stop()
-        if not self.cancelled:
-            self.deferred.callback(value)
+    # object's own: OwnedRequest() is then the cheapest way CPython has to
+    # make one (no arguments, no frame), and submit() fills it in.
+    __init__ = object.__init__
 
     def reject(self, error: BaseException) -> None:
         if self.cancelled:
@@ -117,10 +111,9 @@ class OwnedRequest(Request):
             self.deferred.errback(outcome)
 
     def untime(self) -> None:
-        """It no longer has a deadline (answered, failed, cancelled)."""
-        if self.deadline is not None:
-            self.deadline = None
-            self.owned.one_untimed()
+        """It no longer has a deadline (failed, cancelled): the timer passes
+        it by."""
+        self.deadline = None
 
 
 class OwnedRequests:
@@ -130,11 +123,12 @@ class OwnedRequests:
     :param clock: times the deadlines (``None``: requests cannot have one).
     :param expire: called with the time when the timer fires, to fail the
         requests due and :meth:`arm` the timer again for the next deadline.
-    :ivar timed: how many pending requests have a deadline.
     :ivar ordered: whether their deadlines came in FIFO order, so that the
         oldest has the earliest.
     :ivar latest: the latest deadline of the pending requests (while ordered).
-    :ivar timer: the timer, armed while a request with a deadline is pending.
+    :ivar timer: the timer: armed by the first request with a deadline,
+        stopped once nothing is pending (:meth:`stop`, by the connection) or
+        when it finds no deadline pending.
     """
 
     __slots__ = (
@@ -145,7 +139,6 @@ class OwnedRequests:
         "latest",
         "now",
         "ordered",
-        "timed",
         "timer",
     )
 
@@ -156,7 +149,6 @@ class OwnedRequests:
         self.now: Callable[[], float] = _no_clock if clock is None else clock.seconds
         self._expire = expire
         self._following: dict[Deferred[Any], Deferred[Any]] = {}
-        self.timed = 0
         self.ordered = True
         self.latest = float("-inf")
         self.timer: IDelayedCall | None = None
@@ -181,19 +173,12 @@ class OwnedRequests:
             self.ordered = False
         else:
             self.latest = deadline
-        self.timed += 1
         timer = self.timer
         if timer is None:
             self.arm(deadline)
         elif deadline < self._target:
             timer.cancel()
             self.arm(deadline)
-
-    def one_untimed(self) -> None:
-        """A request with a deadline no longer has it."""
-        self.timed -= 1
-        if not self.timed:
-            self.stop()
 
     def arm(self, deadline: float) -> None:
         """Set the timer for ``deadline``, the earliest one pending."""
@@ -203,7 +188,8 @@ class OwnedRequests:
         self.timer = self._clock.callLater(delay, self._fire)
 
     def stop(self) -> None:
-        """No request with a deadline is pending: no timer."""
+        """No request with a deadline is pending (or none at all): no timer,
+        and the next deadline starts an ordered run."""
         self.ordered = True
         self.latest = float("-inf")
         if self.timer is not None:

@@ -27,8 +27,6 @@ __all__ = ["OwnerMixin"]
 
 T = TypeVar("T")
 
-_new = object.__new__
-
 
 class _Connection(Protocol):
     """What :class:`OwnerMixin` uses of the :class:`ArakoonProtocol` it is
@@ -55,6 +53,8 @@ class _Connection(Protocol):
     def _canceller(self) -> Callable[[Deferred[Any]], None]: ...
 
     def _write(self, request: Request) -> None: ...
+
+    def _stop_deadlines_if_none(self) -> None: ...
 
 
 class OwnerMixin:
@@ -109,19 +109,17 @@ class OwnerMixin:
                 owned.check(deadline)  # bad input raises all the same
             return fail(NotConnectedError(f"not connected: cannot send {message.command.name}"))
         if deadline is not None:
-            if owned.timer is not None and deadline.__class__ is float and deadline >= owned.latest:
+            if timeout is not None and owned.timer is not None and deadline >= owned.latest:
                 # OwnedRequests.add when the timer needs no change, written
                 # out: nearly every request takes it, and a call costs. (A
-                # timer is armed: there is a clock; NaN is never >=.)
-                owned.timed += 1
+                # float timeout makes a float deadline; NaN is never >=.)
                 owned.latest = deadline
             else:
                 deadline = owned.check(deadline)  # raises before anything is sent
                 owned.add(deadline)
-        # The request made here, not by calling its class (a tuple of the
-        # arguments and a C frame for __init__), nor by a method: this runs
-        # for every call.
-        request: OwnedRequest = _new(OwnedRequest)
+        # The request made empty and filled in here, not by an __init__ or a
+        # method: this runs for every call, and a call frame costs.
+        request = OwnedRequest()
         request.message = message
         request.data = data
         deferred: Deferred[T] = Deferred(self._canceller)
@@ -154,6 +152,22 @@ class OwnerMixin:
             _stop(request, RequestInterrupted(why, sent=True))
         for request in unsent:
             _stop(request, RequestInterrupted(why, sent=False))
+        self._stop_deadlines_if_none()
+
+    def _stop_deadlines_if_none(self: _Connection) -> None:
+        """Stop the deadline timer if no pending request has a deadline any
+        more (after a cancellation or an interruption, not for a reply: a
+        request answered leaves the FIFO, and an empty FIFO stops it there).
+        The search ends at the first deadline, and runs only while the timer
+        does: a pipeline under one timeout finds one at its head."""
+        owned = self._owned
+        if owned.timer is None:
+            return
+        for queue in (self._sent, self._unsent):
+            for request in queue:
+                if request.deadline is not None:
+                    return
+        owned.stop()
 
     def _deadlines_passed(self: _Connection, now: float) -> None:
         """The deadline timer fired: fail the requests due at ``now``."""
@@ -166,6 +180,8 @@ class OwnerMixin:
         # send more, which must find the timer in place.
         if earliest is not None:
             owned.arm(earliest)
+        else:
+            owned.stop()  # (it has fired): the next deadline starts afresh
         for request in sent:
             _stop(request, DeadlinePassed(sent=True))
         for request in unsent:
