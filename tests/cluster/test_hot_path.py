@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 from twisted.internet.defer import CancelledError
+from twisted.internet.error import ConnectionDone
 from twisted.trial.unittest import SynchronousTestCase
 
 from txarakoon import errors
@@ -148,6 +149,84 @@ class RetryTests(HotPathTestCase):
         self.assertIsInstance(error.reason, errors.NoLongerMaster)
         self.assertEqual(self.cluster.writes, [b"a"])
         self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
+class MasterConnectionTests(HotPathTestCase):
+    """The calls that go straight to the master's connection follow what the
+    client knows of the master, not the connection it used last."""
+
+    def requests_to(self, client: ArakoonClient, name: str) -> int:
+        connection = client.connection(name)
+        return 0 if connection is None else connection.requests_sent
+
+    def hot_client(self, **settings: Any) -> ArakoonClient:
+        """A connected client whose calls have gone straight to n0's connection."""
+        client = self.connected_client(**settings)
+        read = client.get(b"k")
+        self.cluster.flush()
+        self.assertEqual(self.successResultOf(read), b"v")
+        return client
+
+    def test_a_master_found_by_who_master_takes_the_next_write_at_once(self) -> None:
+        client = self.hot_client()
+        self.cluster.master = "n1"
+        asked = client.who_master()
+        self.cluster.flush()
+        self.assertEqual(self.successResultOf(asked), b"n1")
+        before = self.requests_to(client, "n0")  # its connection is still up
+        write = client.set(b"a", b"1")
+        self.cluster.flush()
+        self.successResultOf(write)
+        self.assertEqual(self.requests_to(client, "n0"), before)
+        self.assertEqual(self.cluster.writes, [b"a"])
+
+    def test_a_dirty_read_goes_to_the_read_node_while_the_master_is_at_hand(self) -> None:
+        client = self.hot_client(read_node="n2")
+        before = {name: self.requests_to(client, name) for name in ("n0", "n2")}
+        reads = [client.get(b"k", allow_dirty=True) for _ in range(2)]
+        self.cluster.flush()
+        self.assertEqual([self.successResultOf(read) for read in reads], [b"v", b"v"])
+        self.assertEqual(self.requests_to(client, "n2"), before["n2"] + 2)
+        self.assertEqual(self.requests_to(client, "n0"), before["n0"])
+
+    def test_a_call_after_the_masters_connection_is_lost_reconnects(self) -> None:
+        client = self.hot_client()
+        for connection in self.cluster.nodes["n0"].connections:
+            connection.lose(ConnectionDone())
+        read = client.get(b"k")
+        self.cluster.flush()
+        self.assertEqual(self.successResultOf(read), b"v")
+        self.assertEqual(client.master, "n0")
+
+    def test_a_call_made_while_disconnecting_is_not_sent(self) -> None:
+        client = self.hot_client()
+        self.cluster.nodes["n0"].silent = True
+        made: list[Any] = []
+
+        def call_again(failure: Any) -> Any:
+            # Run by disconnect(), before it closes the connections.
+            made.append(client.get(b"k"))
+            return failure
+
+        read = client.get(b"k").addErrback(call_again)
+        connection = client.connection("n0")
+        assert connection is not None
+        sent = connection.requests_sent
+        client.disconnect()
+        self.failureResultOf(read, errors.NotConnectedError)
+        self.failureResultOf(made[0], errors.NotConnectedError)
+        self.assertEqual(connection.requests_sent, sent)
+
+    def test_a_call_after_a_stop_and_a_start_finds_the_master_again(self) -> None:
+        client = self.hot_client()
+        stopped = client.stopService()
+        self.cluster.flush()
+        self.successResultOf(stopped)
+        self.failureResultOf(client.get(b"k"), errors.NotConnectedError)
+        client.startService()
+        read = client.get(b"k")
+        self.cluster.flush()
+        self.assertEqual(self.successResultOf(read), b"v")
 
 
 class CancellationTests(HotPathTestCase):

@@ -47,10 +47,26 @@ class Discovery:
         self.question_timeout = question_timeout
         self._random = rng
         self._closed = closed
-        self.master: str | None = None
+        self._master: str | None = None
+        self._watchers: list[Callable[[], None]] = []
         self._last_master: str | None = None
         self._hint: str | None = None
         self._running: Shared[str] | None = None
+
+    @property
+    def master(self) -> str | None:
+        """The master's name, while it is known."""
+        return self._master
+
+    @master.setter
+    def master(self, name: str | None) -> None:
+        self._master = name
+        for watcher in self._watchers:
+            watcher()
+
+    def watch(self, watcher: Callable[[], None]) -> None:
+        """Call ``watcher()`` whenever :attr:`master` is set (found, forgotten)."""
+        self._watchers.append(watcher)
 
     def find(self) -> Deferred[str]:
         """The master: the cached one, or the result of a discovery (one at a

@@ -6,7 +6,10 @@ a dirty read) is known and its connection is up, the request is written at
 once with :meth:`~txarakoon.protocol.ArakoonProtocol.submit`, and the caller
 gets the protocol's own Deferred with nothing added to it: no coroutine, no
 Deferred or callback of ours, no timer (the connection times the deadline,
-with one timer for all its requests). A failure comes to
+with one timer for all its requests). The master's connection is kept at
+hand once a call found it usable, until the master is found or forgotten
+again or the client closes, so that a call to the master costs one read and
+its connection's ``connected`` rather than the lookups. A failure comes to
 :meth:`Dispatcher._send_failed` before the caller sees it; when the policy of
 :mod:`txarakoon.retry` says retry, the call enters the retry loop, a
 coroutine, under the same deadline, and the caller's Deferred follows it (it
@@ -30,10 +33,17 @@ from .. import messages, retry
 from ..consistency import Consistent
 from ..errors import NoMasterError, NotConnectedError
 from ..messages import Command, Message
-from ..protocol import CancelledBeforeSending, DeadlinePassed, OwnedRequest, RequestInterrupted
+from ..protocol import (
+    CancelledBeforeSending,
+    DeadlinePassed,
+    FailureHandler,
+    OwnedRequest,
+    RequestInterrupted,
+)
 from .calls import AFTER_DISCONNECT, Attempt, CallOptions
 from .deadlines import Deadlines
 from .discovery import Discovery
+from .links import NodeProtocol
 
 __all__ = ["DEFAULT_OPTIONS", "Dispatcher"]
 
@@ -63,6 +73,14 @@ class Dispatcher:
     :ivar closed: set by the client's ``disconnect()``; calls then fail.
     """
 
+    #: The master's connection while the hot path may use it: set by a call
+    #: that found it so (the master known, its connection up and past its
+    #: first request), dropped when the master is set (found or forgotten)
+    #: or the client closed; a lost connection says so itself
+    #: (``connected``). One read then stands for the checks of every call.
+    _hot: NodeProtocol | None = None
+    _hot_handler: FailureHandler
+
     log = Logger()
 
     def __init__(
@@ -80,12 +98,25 @@ class Dispatcher:
         self._random = rng
         self.timeout = float(timeout)  # a float: the protocol's fast path takes no int
         self.read_node = read_node
-        self.closed = False
+        self._closed = False
+        discovery.watch(self._forget_hot)
         self._deadlines = Deadlines(clock)
         # Made once: the hot path uses them for every call. A handler per
         # node, so that the context of a call is its options alone (no tuple
         # made per call, for the collector to follow).
         self._failure_handlers = {name: partial(self._send_failed, name) for name in links}
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @closed.setter
+    def closed(self, closed: bool) -> None:
+        self._closed = closed
+        self._hot = None
+
+    def _forget_hot(self) -> None:
+        self._hot = None
 
     def interrupt_all(self, why: retry.Interruption) -> None:
         """Stop every pending call (the client is being disconnected)."""
@@ -126,6 +157,31 @@ class Dispatcher:
         for every call, and a call frame is a noticeable part of its cost. Nor
         is there a closure here: a variable a lambda uses becomes a cell,
         made at every call."""
+        hot = self._hot
+        if hot is not None and hot.connected:
+            try:
+                reads = _TAKES_CONSISTENCY[message.command]  # (who_master is not there)
+            except KeyError:
+                pass
+            else:
+                if not reads or message.arguments[0] is Consistent:
+                    try:
+                        return hot.submit(
+                            message,
+                            self._hot_handler,
+                            options,
+                            None,
+                            options.timeout or self.timeout,
+                        )
+                    except Exception:
+                        pass  # the retry loop meets the error again, and decides
+        return self._route(message, options)
+
+    def _route(self, message: Message[T], options: CallOptions) -> Deferred[T]:
+        """:meth:`submit` without the master's connection at hand: the node
+        the call goes to, its connection if it is up (the hot path, which
+        the next calls take at once if it is the master's), else the retry
+        loop."""
         if self.closed:
             return fail(NotConnectedError(AFTER_DISCONNECT))
         timeout = options.timeout or self.timeout  # (None, or positive)
@@ -135,22 +191,21 @@ class Dispatcher:
             if command is messages.WHO_MASTER:
                 return self._who_master(cast("Message[Any]", message), timeout)
             takes_consistency = command.takes_consistency  # not one of ours
-        if not takes_consistency or message.arguments[0] is Consistent:
-            node = self._discovery.master
-        else:
-            node = self.read_node
+        master = not takes_consistency or message.arguments[0] is Consistent
+        node = self._discovery.master if master else self.read_node
         if node is not None:
             protocol = self._links[node].protocol
             # (A connection's first request takes the retry loop, which knows
             # what a refusal at connect means: requests_sent is not 0 here.)
             if protocol is not None and protocol.connected and protocol.requests_sent:
+                handler = self._failure_handlers[node]
+                if master:
+                    self._hot, self._hot_handler = protocol, handler
                 # The hot path: the caller gets the protocol's own Deferred,
                 # untouched; the protocol times it, and a failure comes to
                 # _send_failed first.
                 try:
-                    return protocol.submit(
-                        message, self._failure_handlers[node], options, None, timeout
-                    )
+                    return protocol.submit(message, handler, options, None, timeout)
                 except Exception:
                     pass  # the retry loop meets the error again, and decides
         return self._retry_loop(message, options, timeout)
