@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from twisted.internet.defer import CancelledError
+from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.internet.error import ConnectionDone
 from twisted.internet.task import Clock
@@ -47,6 +47,11 @@ def value(data: bytes) -> bytes:
 
 def lose(protocol: ArakoonProtocol, reason: BaseException | None = None) -> None:
     protocol.connectionLost(Failure(reason or ConnectionDone("closed by peer")))
+
+
+def cancel_then_fail(failure: Failure, other: Deferred[Any]) -> Failure:
+    other.cancel()
+    return failure
 
 
 def frame(progress: int) -> bytes:
@@ -119,6 +124,15 @@ class ConnectionLossTests(SynchronousTestCase):
         cancelled.cancel()
         lose(protocol)
         self.failureResultOf(cancelled, CancelledError)
+
+    def test_a_request_cancelled_by_the_failure_of_another_on_loss_fails_once(self) -> None:
+        protocol, _ = connected()
+        first = protocol.get(b"a")
+        second = protocol.get(b"b")
+        first.addErrback(cancel_then_fail, second)
+        lose(protocol)
+        self.failureResultOf(first, ConnectionLost)
+        self.failureResultOf(second, CancelledError)
 
 
 class NotConnectedTests(SynchronousTestCase):
@@ -364,6 +378,16 @@ class CloseTests(SynchronousTestCase):
         protocol.dataReceived(value(b"A"))
         assert self.successResultOf(written) == b"A"
         assert take(transport) == b""
+
+    def test_an_unsent_request_cancelled_by_the_failure_of_another_fails_once(self) -> None:
+        protocol, _ = connected(max_in_flight=1)
+        protocol.get(b"a")  # written
+        first = protocol.get(b"b")
+        second = protocol.get(b"c")
+        first.addErrback(cancel_then_fail, second)
+        protocol.close()
+        self.failureResultOf(first, RequestNotProcessed)
+        self.failureResultOf(second, CancelledError)
 
     def test_calls_after_close_fail_with_not_connected(self) -> None:
         protocol, _ = connected()

@@ -1,6 +1,6 @@
 """The owner's hook of :class:`ArakoonProtocol` (``submit``): failures go to
 the owner's handler before the request's Deferred fires, and deadlines are
-timed by one timer per connection, exactly, and only while one is pending."""
+timed by one timer per connection, exactly, and never while nothing is pending."""
 
 from __future__ import annotations
 
@@ -150,6 +150,21 @@ class FailureHandlerTests(OwnerTestCase):
         self.failureResultOf(written, ConnectionLost)
         self.failureResultOf(unsent, RequestNotProcessed)
 
+    def test_a_request_cancelled_by_the_failure_of_another_fails_once(self) -> None:
+        protocol, _ = self.connected()
+        first = self.submit(protocol, b"a")
+        second = self.submit(protocol, b"b")
+
+        def cancel_second(failure: Failure) -> Failure:
+            second.cancel()
+            return failure
+
+        first.addErrback(cancel_second)
+        protocol.connectionLost(Failure(ConnectionDone("closed")))
+        self.failureResultOf(first, ConnectionLost)
+        self.failureResultOf(second, CancelledError)
+        assert [type(error) for error in self.owner.errors] == [ConnectionLost]
+
     def test_the_caller_cancelling_is_not_a_failure_for_the_handler(self) -> None:
         protocol, _ = self.connected()
         deferred = self.submit(protocol, deadline=5.0)
@@ -228,6 +243,18 @@ class DeadlineTests(OwnerTestCase):
         assert self.timers() == [3.0]
         self.clock.advance(1.0)
         self.failureResultOf(later, DeadlinePassed)
+
+    def test_cancelling_the_last_pending_request_leaves_no_timer(self) -> None:
+        protocol, _ = self.connected()
+        timed = self.submit(protocol, b"a", deadline=2.0)
+        protocol.pauseProducing()
+        untimed = self.submit(protocol, b"b")  # waits, unsent
+        protocol.dataReceived(value(b"A"))  # (answers do not move the timer)
+        self.successResultOf(timed)
+        untimed.cancel()
+        self.failureResultOf(untimed, CancelledError)
+        assert protocol.pending == 0
+        assert self.clock.getDelayedCalls() == []
 
     def test_requests_without_a_deadline_arm_no_timer(self) -> None:
         protocol, _ = self.connected()

@@ -265,16 +265,14 @@ class ArakoonProtocol(
         for request in self._unsent:
             if request.deferred is deferred:
                 self._unsent.remove(request)
-                request.untime()
-                self._stop_deadlines_if_none()
+                self._untime_cancelled(request, self._unsent)
                 deferred.errback(CancelledBeforeSending())
                 return
         for request in self._sent:
             if request.deferred is deferred:
                 # Its reply will still come: keep the FIFO place, drop the value.
                 request.cancelled = True
-                request.untime()
-                self._stop_deadlines_if_none()
+                self._untime_cancelled(request, self._sent)
                 return
 
     def _finished(self) -> bool:

@@ -96,8 +96,8 @@ class OwnedRequest(Request):
     __init__ = object.__init__
 
     def reject(self, error: BaseException) -> None:
-        if self.cancelled:
-            return
+        if self.cancelled or self.deferred.called:
+            return  # (see Request.reject)
         # Ended: a written one that keeps its place (interrupted, past its
         # deadline) has its reply dropped, and nothing fails it twice.
         self.cancelled = True

@@ -54,7 +54,9 @@ class _Connection(Protocol):
 
     def _write(self, request: Request) -> None: ...
 
-    def _stop_deadlines_if_none(self) -> None: ...
+    def _stop_deadlines_if_none(self, first: deque[Request] | None = None) -> None: ...
+
+    def _untime_cancelled(self, request: Request, queue: deque[Request]) -> None: ...
 
 
 class OwnerMixin:
@@ -154,20 +156,31 @@ class OwnerMixin:
             _stop(request, RequestInterrupted(why, sent=False))
         self._stop_deadlines_if_none()
 
-    def _stop_deadlines_if_none(self: _Connection) -> None:
+    def _stop_deadlines_if_none(self: _Connection, first: deque[Request] | None = None) -> None:
         """Stop the deadline timer if no pending request has a deadline any
         more (after a cancellation or an interruption, not for a reply: a
         request answered leaves the FIFO, and an empty FIFO stops it there).
-        The search ends at the first deadline, and runs only while the timer
-        does: a pipeline under one timeout finds one at its head."""
+        The search runs only while the timer does, and ends at the first
+        deadline: in ``first`` (the queue a request left), then the other."""
         owned = self._owned
         if owned.timer is None:
             return
-        for queue in (self._sent, self._unsent):
+        queues = (self._sent, self._unsent) if first is not self._unsent else (first, self._sent)
+        for queue in queues:
             for request in queue:
                 if request.deadline is not None:
                     return
         owned.stop()
+
+    def _untime_cancelled(self: _Connection, request: Request, queue: deque[Request]) -> None:
+        """``request``, of ``queue``, was cancelled: it has no deadline now,
+        and without one pending the timer stops. (One without a deadline
+        changes nothing, unless nothing is pending any more.)"""
+        if request.deadline is not None:
+            request.untime()
+            self._stop_deadlines_if_none(queue)
+        elif not self._sent and not self._unsent:
+            self._stop_deadlines_if_none()
 
     def _deadlines_passed(self: _Connection, now: float) -> None:
         """The deadline timer fired: fail the requests due at ``now``."""

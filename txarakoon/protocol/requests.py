@@ -44,7 +44,9 @@ class Request:
             self.deferred.callback(value)
 
     def reject(self, error: BaseException) -> None:
-        if not self.cancelled:
+        # (Its Deferred may have fired already: cancelled by a callback of a
+        # request failed before it, out of the queues being failed.)
+        if not self.cancelled and not self.deferred.called:
             self.deferred.errback(error)
 
     def untime(self) -> None:
