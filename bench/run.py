@@ -26,11 +26,9 @@ runs.
 from __future__ import annotations
 
 import argparse
-import functools
 import gc
 import os
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -51,8 +49,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
+from bench.loopback import KEY, ONE_NODE, PROTOCOL, THREE_NODES, pipeline, side_by_side
 from txarakoon.blocking import SocketClient
-from txarakoon.cluster import ArakoonClient
 from txarakoon.codec import STRING, Product, ResponseList
 from txarakoon.config import ClusterConfig
 from txarakoon.consistency import Consistent
@@ -61,7 +59,6 @@ from txarakoon.protocol import ArakoonProtocol, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_ID = b"bench"
-KEY = b"bench/key"
 VALUE = b"v" * 100
 CHUNK = 64 * 1024
 #: The small chunk of the extra row of each large-reply table, where decoding
@@ -257,32 +254,6 @@ def ceiling_run(
     return protocol.done
 
 
-def pipeline(call: Callable[[], Deferred[Any]], in_flight: int, total: int) -> Deferred[float]:
-    """Keep ``in_flight`` calls outstanding until ``total`` are answered; the
-    Deferred fires with the time taken."""
-    done: Deferred[float] = Deferred()
-    issued = completed = 0
-    start = time.perf_counter()
-
-    def on_reply(_: Any) -> None:
-        nonlocal issued, completed
-        completed += 1
-        if issued < total:
-            issued += 1
-            call().addCallbacks(on_reply, on_error)
-        elif completed == total:
-            done.callback(time.perf_counter() - start)
-
-    def on_error(failure: Any) -> None:
-        if not done.called:
-            done.errback(failure)
-
-    for _ in range(min(in_flight, total)):
-        issued += 1
-        call().addCallbacks(on_reply, on_error)
-    return done
-
-
 async def rates(
     reactor: Any,
     address: tuple[str, int],
@@ -290,7 +261,7 @@ async def rates(
     in_flight: int,
     total: int,
 ) -> dict[str, float]:
-    """Requests per second of the five runs at ``in_flight``, one after the
+    """Requests per second of the four runs at ``in_flight``, one after the
     other on the same server (``cluster`` names it, as the master)."""
     cluster_id = cluster.cluster_id
     found = {}
@@ -306,26 +277,7 @@ async def rates(
     found["get"] = total / await pipeline(lambda: client.get(KEY), in_flight, total)
     found["set"] = total / await pipeline(lambda: client.set(KEY, VALUE), in_flight, total)
     await client.close()
-    clients = {"cluster get": cluster}
-    if len(cluster.nodes) == 1:
-        clients["cluster get, 3 nodes"] = three_nodes(cluster)
-    for name, config in clients.items():
-        arakoon = ArakoonClient(config, reactor)
-        await arakoon.get(KEY)  # the master found and connected before timing
-        call = functools.partial(arakoon.get, KEY)
-        found[name] = total / await pipeline(call, in_flight, total)
-        await arakoon.disconnect()
     return found
-
-
-def three_nodes(cluster: ClusterConfig) -> ClusterConfig:
-    """``cluster``'s one node and two more on the same server, so that the
-    cluster client has its stall check (made only with more than one node).
-    The canned server names its node master: the two others answer as its
-    slaves would, and they are asked only when the master falls silent."""
-    ((name, node),) = cluster.nodes.items()
-    nodes = {other: (list(node.hosts), node.port) for other in (name, f"{name}-b", f"{name}-c")}
-    return ClusterConfig(cluster.cluster_id, nodes)
 
 
 async def throughput(
@@ -336,18 +288,27 @@ async def throughput(
     for in_flight in IN_FLIGHT:
         total = options.requests if in_flight > 1 else max(1000, options.requests // 5)
         best: dict[str, float] = {}
-        runs: list[dict[str, float]] = []
         for _ in range(options.repeat):
             found = await rates(reactor, address, cluster, in_flight, total)
-            runs.append(found)
             for name, value in found.items():
                 best[name] = max(best.get(name, 0.0), value)
-        protocol = statistics.median(run["get"] for run in runs)
-        client = statistics.median(run["cluster get"] for run in runs)
-        row = [str(in_flight), rate(protocol), rate(client), ratio(client / protocol)]
-        if "cluster get, 3 nodes" in runs[0]:
-            three = statistics.median(run["cluster get, 3 nodes"] for run in runs)
-            row += [rate(three), ratio(three / client)]
+        # Batches of a twentieth of a run (ten waves of requests at least),
+        # alternated: see bench/loopback.py.
+        batch = max(10 * in_flight, total // 20)
+        compared = await side_by_side(
+            reactor, address, cluster, in_flight, batch, 4 * options.repeat
+        )
+        row = [
+            str(in_flight),
+            rate(compared.rate(PROTOCOL)),
+            rate(compared.rate(ONE_NODE)),
+            ratio(compared.ratio(ONE_NODE, PROTOCOL)),
+        ]
+        if THREE_NODES in compared.seconds:
+            row += [
+                rate(compared.rate(THREE_NODES)),
+                ratio(compared.ratio(THREE_NODES, ONE_NODE)),
+            ]
         cluster_rows.append(row)
         rows.append(
             [
@@ -370,8 +331,9 @@ async def throughput(
         # With three nodes, the client has its stall check.
         header += ["3 nodes get/s", "3 nodes / 1"]
     table(
-        f"{title.split(' (')[0]}: the cluster client over the protocol, get, "
-        f"medians of {options.repeat} (ratio = ArakoonClient / ArakoonProtocol)",
+        f"{title.split(' (')[0]}: the cluster client beside the protocol, get, "
+        f"{4 * options.repeat} rounds of alternating batches (ratio: the median of "
+        "the rounds' ArakoonClient / ArakoonProtocol)",
         header,
         cluster_rows,
     )
