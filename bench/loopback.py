@@ -43,12 +43,17 @@ KEY = b"bench/key"
 PROTOCOL, ONE_NODE, THREE_NODES = "ArakoonProtocol", "ArakoonClient", "ArakoonClient, 3 nodes"
 
 
-def pipeline(call: Callable[[], Deferred[Any]], in_flight: int, total: int) -> Deferred[float]:
+def pipeline(
+    call: Callable[[], Deferred[Any]],
+    in_flight: int,
+    total: int,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Deferred[float]:
     """Keep ``in_flight`` calls outstanding until ``total`` are answered; the
-    Deferred fires with the time taken."""
+    Deferred fires with the time taken, on ``clock``."""
     done: Deferred[float] = Deferred()
     issued = completed = 0
-    start = time.perf_counter()
+    start = clock()
 
     def on_reply(_: Any) -> None:
         nonlocal issued, completed
@@ -57,7 +62,7 @@ def pipeline(call: Callable[[], Deferred[Any]], in_flight: int, total: int) -> D
             issued += 1
             call().addCallbacks(on_reply, on_error)
         elif completed == total:
-            done.callback(time.perf_counter() - start)
+            done.callback(clock() - start)
 
     def on_error(failure: Any) -> None:
         if not done.called:

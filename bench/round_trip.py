@@ -41,7 +41,9 @@ from typing import Any
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
 
+from bench import loopback
 from bench.call_cost import ROOT, export
 from bench.canned_server import Peer, Replies
 
@@ -97,27 +99,17 @@ def pipeline(
     call: Callable[[], Deferred[Any]], pump: Callable[[], None], in_flight: int, total: int
 ) -> float:
     """CPU seconds (of this process: the time it waits for a shared CPU is not
-    counted) to get ``total`` replies with ``in_flight`` requests outstanding."""
-    issued = completed = 0
-
-    def on_reply(_: Any) -> None:
-        nonlocal issued, completed
-        completed += 1
-        if issued < total:
-            issued += 1
-            call().addCallbacks(on_reply, on_error)
-
-    def on_error(failure: Any) -> None:
-        raise RuntimeError(f"a request failed: {failure.value!r}")
-
+    counted) to get ``total`` replies with ``in_flight`` requests outstanding:
+    :func:`bench.loopback.pipeline`, pumped."""
     gc.collect()
-    start = time.process_time()
-    for _ in range(min(in_flight, total)):
-        issued += 1
-        call().addCallbacks(on_reply, on_error)
-    while completed < total:
+    outcome: list[Any] = []
+    loopback.pipeline(call, in_flight, total, time.process_time).addBoth(outcome.append)
+    while not outcome:
         pump()
-    return time.process_time() - start
+    if isinstance(outcome[0], Failure):
+        raise RuntimeError(f"a request failed: {outcome[0].value!r}")
+    seconds: float = outcome[0]
+    return seconds
 
 
 def cases(package: str) -> dict[str, Callable[[int, int], float]]:
