@@ -14,7 +14,7 @@ import txarakoon
 from txarakoon import BlockingArakoonClient, ClusterConfig
 from txarakoon.blocking_cluster import client as client_module
 
-CONFIG = ClusterConfig("arakoon", {"n0": (["127.0.0.1"], 4000), "n1": (["127.0.0.1"], 4001)})
+from ..helpers.settings import BAD_SETTINGS, CONFIG
 
 
 def _loaded_after(statement: str) -> list[str]:
@@ -45,19 +45,7 @@ def test_the_discovery_rule_loads_no_io() -> None:
     assert not [m for m in modules if m.split(".")[0] in ("twisted", "socket", "ssl", "select")]
 
 
-@pytest.mark.parametrize(
-    ("settings", "error", "words"),
-    [
-        ({"timeout": 0}, ValueError, "timeout must be positive"),
-        ({"connect_timeout": -1}, ValueError, "connect_timeout must be positive"),
-        ({"silence_timeout": 0}, ValueError, "silence_timeout must be positive"),
-        ({"stall_interval": 0}, ValueError, "stall_interval must be positive"),
-        ({"stall_interval": float("nan")}, ValueError, "stall_interval must be positive"),
-        ({"read_node": "n9"}, ValueError, "read_node 'n9' is not a node"),
-        ({"backoff": (2.0, 1.0)}, ValueError, "backoff"),
-        ({"jitter": 1.5}, ValueError, "jitter"),
-    ],
-)
+@pytest.mark.parametrize(("settings", "error", "words"), BAD_SETTINGS)
 def test_a_bad_setting_is_refused_when_the_client_is_built(
     settings: dict[str, Any], error: type[Exception], words: str
 ) -> None:

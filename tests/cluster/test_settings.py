@@ -10,29 +10,15 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
 
 from txarakoon.cluster import ArakoonClient
-from txarakoon.config import ClusterConfig
 from txarakoon.messages import Message
 from txarakoon.retry import CallOptions
 
+from ..helpers.settings import BAD_SETTINGS, CONFIG
+
 T = TypeVar("T")
 
-CONFIG = ClusterConfig("arakoon", {"n0": (["127.0.0.1"], 4000), "n1": (["127.0.0.1"], 4001)})
 
-
-@pytest.mark.parametrize(
-    ("settings", "error", "words"),
-    [
-        ({"timeout": 0}, ValueError, "timeout must be positive"),
-        ({"timeout": None}, TypeError, "timeout must be a number of seconds"),
-        ({"silence_timeout": "30"}, TypeError, "silence_timeout must be a number"),
-        ({"connect_timeout": -1}, ValueError, "connect_timeout must be positive"),
-        ({"silence_timeout": 0}, ValueError, "silence_timeout must be positive"),
-        ({"stall_interval": 0}, ValueError, "stall_interval must be positive"),
-        ({"read_node": "n9"}, ValueError, "read_node 'n9' is not a node"),
-        ({"backoff": (2.0, 1.0)}, ValueError, "backoff"),
-        ({"jitter": 1.5}, ValueError, "jitter"),
-    ],
-)
+@pytest.mark.parametrize(("settings", "error", "words"), BAD_SETTINGS)
 def test_a_bad_setting_is_refused_when_the_client_is_built(
     settings: dict[str, Any], error: type[Exception], words: str
 ) -> None:

@@ -14,7 +14,7 @@ from txarakoon.errors import ConnectionLost, OutcomeUnknown
 from txarakoon.sequence import Assert, Replace, Sequence, Set
 from txarakoon.testing import ArakoonCluster
 from txarakoon.testing.drive import memory_cluster_client, resolve
-from txarakoon.testing.holds import touching
+from txarakoon.testing.holds import HeldReplies, touching
 
 from . import cluster
 
@@ -27,26 +27,31 @@ def _failure(deferred: Deferred[Any]) -> BaseException:
     return error
 
 
+def _held_write(
+    arakoon: ArakoonCluster, applied: bool = True
+) -> tuple[HeldReplies, Deferred[None]]:
+    """``set(b"k", b"v")`` sent to n0, under a hold of n0's writes."""
+    client = arakoon.connect_in_memory("n0").client
+    hold = arakoon.hold_replies("n0", messages.SET, applied=applied)
+    written = client.set(b"k", b"v")
+    arakoon.flush()
+    return hold, written
+
+
 @pytest.fixture
 def arakoon() -> ArakoonCluster:
     return cluster(3)
 
 
 def test_an_applied_hold_executes_the_write_and_holds_its_reply(arakoon: ArakoonCluster) -> None:
-    client = arakoon.connect_in_memory("n0").client
-    hold = arakoon.hold_replies("n0", messages.SET)
-    written = client.set(b"k", b"v")
-    arakoon.flush()
+    hold, written = _held_write(arakoon)
     assert not written.called
     assert hold.held == 1
     assert arakoon["n0"].store.get(b"k") == b"v"
 
 
 def test_releasing_an_applied_hold_writes_the_reply(arakoon: ArakoonCluster) -> None:
-    client = arakoon.connect_in_memory("n0").client
-    hold = arakoon.hold_replies("n0", messages.SET)
-    written = client.set(b"k", b"v")
-    arakoon.flush()
+    hold, written = _held_write(arakoon)
     hold.release()
     arakoon.flush()
     assert written.called and hold.held == 0
@@ -55,10 +60,7 @@ def test_releasing_an_applied_hold_writes_the_reply(arakoon: ArakoonCluster) -> 
 def test_a_dropping_hold_keeps_the_write_unexecuted_until_released(
     arakoon: ArakoonCluster,
 ) -> None:
-    client = arakoon.connect_in_memory("n0").client
-    hold = arakoon.hold_replies("n0", messages.SET, applied=False)
-    written = client.set(b"k", b"v")
-    arakoon.flush()
+    hold, written = _held_write(arakoon, applied=False)
     assert not written.called
     assert arakoon["n0"].store.get(b"k") is None
     hold.release()
@@ -114,10 +116,7 @@ def test_when_held_fires_once_the_hold_caught_its_requests(arakoon: ArakoonClust
 def test_killing_the_node_with_an_applied_reply_held_loses_the_reply_not_the_write(
     arakoon: ArakoonCluster,
 ) -> None:
-    client = arakoon.connect_in_memory("n0").client
-    hold = arakoon.hold_replies("n0", messages.SET)
-    written = client.set(b"k", b"v")
-    arakoon.flush()
+    hold, written = _held_write(arakoon)
     hold.kill()
     arakoon.flush()
     assert isinstance(_failure(written), ConnectionLost)
@@ -128,10 +127,7 @@ def test_killing_the_node_with_an_applied_reply_held_loses_the_reply_not_the_wri
 def test_killing_the_node_with_a_request_held_unexecuted_drops_the_write(
     arakoon: ArakoonCluster,
 ) -> None:
-    client = arakoon.connect_in_memory("n0").client
-    hold = arakoon.hold_replies("n0", messages.SET, applied=False)
-    written = client.set(b"k", b"v")
-    arakoon.flush()
+    hold, written = _held_write(arakoon, applied=False)
     hold.kill()
     arakoon.flush()
     assert isinstance(_failure(written), ConnectionLost)
